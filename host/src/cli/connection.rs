@@ -1,0 +1,193 @@
+//! `credence connection add | list | check | remove`.
+
+use super::output::{json, table};
+use crate::connections;
+use crate::home::{ConnectionConfig, Home};
+use crate::runtime::{JobContext, Plugin, Runtime};
+use anyhow::{Context, anyhow};
+use clap::Subcommand;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Add a connection: a plugin with its settings and secrets.
+    Add {
+        name: String,
+        /// Installed plugin id.
+        #[arg(long)]
+        plugin: String,
+        /// A plain setting, KEY=VALUE (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// A secret, KEY=ENV_VAR: the value is read from that environment variable when jobs
+        /// run and is never stored or shown to the plugin (repeatable).
+        #[arg(long = "secret", value_name = "KEY=ENV_VAR")]
+        secrets: Vec<String>,
+    },
+    /// List connections.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check connections: run each plugin's `check` (credentials, reachability).
+    Check {
+        /// Connections to check (default: all).
+        names: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a connection from credence.toml.
+    Remove { name: String },
+}
+
+fn pairs(items: &[String], flag: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| anyhow!("`{flag} {item}` must look like KEY=VALUE"))
+        })
+        .collect()
+}
+
+/// Load the plugin of connection `name` and build its job context.
+pub(super) fn open(
+    home: &Home,
+    runtime: &Runtime,
+    name: &str,
+) -> anyhow::Result<(Plugin, JobContext)> {
+    let config = home.config()?;
+    let connection = config.connections.get(name).ok_or_else(|| {
+        anyhow!("no connection named {name:?}; `credence connection list` shows them")
+    })?;
+    let registry = home.registry();
+    let installed = registry
+        .get(&connection.plugin)
+        .with_context(|| format!("connection {name}"))?;
+    let job = connections::job_context(
+        name,
+        connection,
+        &installed.manifest,
+        runtime.cap(),
+        super::clock()?,
+        &|var| std::env::var(var).ok(),
+    )?;
+    let plugin = registry
+        .load(runtime, &connection.plugin)
+        .with_context(|| format!("connection {name}"))?;
+    Ok((plugin, job))
+}
+
+pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ConnectionCommand::Add {
+            name,
+            plugin,
+            settings,
+            secrets,
+        } => {
+            let connection = ConnectionConfig {
+                plugin: plugin.clone(),
+                settings: pairs(&settings, "--set")?,
+                secrets: pairs(&secrets, "--secret")?,
+            };
+            let installed = home.registry().get(&plugin)?;
+            connections::validate(&name, &connection, &installed.manifest)?;
+            home.add_connection(&name, &connection)?;
+            println!(
+                "Added connection {name} (plugin {plugin}). Check it with `credence connection check {name}`."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ConnectionCommand::List { json: as_json } => {
+            let config = home.config()?;
+            if as_json {
+                json(&config.connections)?;
+            } else if config.connections.is_empty() {
+                println!(
+                    "No connections. Add one with `credence connection add NAME --plugin ID --set KEY=VALUE --secret KEY=ENV_VAR`."
+                );
+            } else {
+                let rows: Vec<Vec<String>> = config
+                    .connections
+                    .iter()
+                    .map(|(n, c)| {
+                        let settings: Vec<String> =
+                            c.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        let secrets: Vec<String> =
+                            c.secrets.iter().map(|(k, v)| format!("{k}=${v}")).collect();
+                        vec![
+                            n.clone(),
+                            c.plugin.clone(),
+                            settings.join(" "),
+                            secrets.join(" "),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table(&["NAME", "PLUGIN", "SETTINGS", "SECRETS (env)"], &rows)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ConnectionCommand::Check {
+            names,
+            json: as_json,
+        } => {
+            let config = home.config()?;
+            let names = if names.is_empty() {
+                config.connections.keys().cloned().collect()
+            } else {
+                names
+            };
+            let runtime = std::sync::Arc::new(super::runtime_for(home)?);
+            let mut results = Vec::new();
+            for name in names {
+                let outcome = match open(home, &runtime, &name) {
+                    Ok((plugin, job)) => {
+                        let handle = tokio::runtime::Handle::current();
+                        tokio::task::spawn_blocking(move || {
+                            let config = job.config.clone();
+                            plugin
+                                .session(job, handle)
+                                .and_then(|mut s| s.check(&config))
+                                .map_err(|e| e.to_string())
+                        })
+                        .await?
+                    }
+                    Err(e) => Err(format!("{e:#}")),
+                };
+                results.push((name, outcome));
+            }
+            let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+            if as_json {
+                let rows: Vec<_> = results
+                    .iter()
+                    .map(|(n, r)| serde_json::json!({"connection": n, "ok": r.is_ok(), "error": r.as_ref().err()}))
+                    .collect();
+                json(&rows)?;
+            } else {
+                for (name, result) in &results {
+                    match result {
+                        Ok(()) => println!("{name}: ok"),
+                        Err(e) => println!("{name}: FAILED: {e}"),
+                    }
+                }
+            }
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        ConnectionCommand::Remove { name } => {
+            home.remove_connection(&name)?;
+            println!("Removed connection {name}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The `credence` command line. Each subcommand lives in its own file; this one parses
+//! arguments, sets up logging and the async runtime, and maps errors to exit codes.
+
+mod connection;
+mod demo;
+mod output;
+mod plugin;
+mod read;
+
+use crate::home::Home;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "credence",
+    version,
+    about = "Credit control fed by sandboxed connectors to your ledgers and credit bureaus"
+)]
+pub struct Cli {
+    /// The Credence home (configuration, installed plugins, data).
+    #[arg(
+        long,
+        global = true,
+        env = "CREDENCE_HOME",
+        default_value = ".credence"
+    )]
+    home: PathBuf,
+    /// Log format on stderr: `text` or `json`. Level from RUST_LOG (default: warn).
+    #[arg(long, global = true, default_value = "text")]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a Credence home with a commented credence.toml.
+    Init {
+        /// Overwrite an existing credence.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Install, list, inspect and remove connector plugins.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Configure and check connections (a plugin plus its settings and secrets).
+    #[command(subcommand)]
+    Connection(connection::ConnectionCommand),
+    /// Read connections' streams through their plugins and report what came back (nothing is stored).
+    Read(read::ReadArgs),
+    /// Run the whole job on sample data: bundled plugins, a local vendor sandbox, a throwaway home.
+    Demo(demo::DemoArgs),
+    /// Serve a local vendor sandbox (the example invoicing API) until interrupted.
+    Sandbox {
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Invoices to generate.
+        #[arg(long, default_value_t = 250)]
+        invoices: usize,
+        /// Bearer token the sandbox accepts.
+        #[arg(long, default_value = "sandbox-token")]
+        token: String,
+    },
+}
+
+/// Run the CLI with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init { force } => {
+            let home = Home::init(&cli.home, force)?;
+            println!("Created a Credence home in {}", home.root().display());
+            println!(
+                "Next: build plugins (`cargo xtask plugins`), then `credence plugin install target/plugins/<id>`."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin(command) => plugin::run(&Home::open(&cli.home)?, command).await,
+        Command::Connection(command) => connection::run(&Home::open(&cli.home)?, command).await,
+        Command::Read(args) => read::run(&Home::open(&cli.home)?, args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sandbox {
+            port,
+            invoices,
+            token,
+        } => {
+            let (addr, handle) =
+                crate::sandbox::serve(crate::sandbox::example::router(invoices, &token), port)
+                    .await?;
+            println!(
+                "example vendor API on http://{addr} (token {token:?}, {invoices} invoices); Ctrl-C to stop"
+            );
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = handle => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The runtime for this home, with its configured caps.
+fn runtime_for(home: &Home) -> anyhow::Result<crate::runtime::Runtime> {
+    let config = home.config()?;
+    Ok(crate::runtime::Runtime::new(config.runtime.limits)?)
+}
+
+/// The clock plugins see: `CREDENCE_NOW` (RFC 3339) pins it, for tests and replays.
+fn clock() -> anyhow::Result<crate::runtime::Clock> {
+    match std::env::var("CREDENCE_NOW") {
+        Ok(text) => {
+            let t = chrono::DateTime::parse_from_rfc3339(&text).map_err(|e| {
+                anyhow::anyhow!("CREDENCE_NOW={text:?} is not an RFC 3339 instant: {e}")
+            })?;
+            Ok(crate::runtime::Clock::Fixed(t.with_timezone(&chrono::Utc)))
+        }
+        Err(_) => Ok(crate::runtime::Clock::System),
+    }
+}

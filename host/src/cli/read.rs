@@ -1,0 +1,215 @@
+//! `credence read`: run connections' streams page by page through their plugins and report.
+//! Nothing is stored (that is `credence sync`); this is how a user or a plugin author sees what
+//! a connector returns, and how one misbehaving connector is shown not to affect the others.
+
+use super::output::{json, table};
+use crate::home::Home;
+use crate::runtime::bindings::types::RecordBody;
+use crate::runtime::{CallError, JobContext, Plugin};
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Connections to read (default: all).
+    names: Vec<String>,
+    /// Only this stream (default: every stream the plugin offers).
+    #[arg(long)]
+    stream: Option<String>,
+    /// Stop after this many pages per stream.
+    #[arg(long, default_value_t = 100_000)]
+    max_pages: u32,
+    #[arg(long)]
+    json: bool,
+}
+
+/// What one stream of one connection gave.
+#[derive(Debug, Default, Serialize)]
+pub struct StreamReport {
+    pub stream: String,
+    pub pages: u32,
+    pub records: u64,
+    /// Records by kind: customer, invoice, credit-note, payment, credit-report, rejected, deleted.
+    pub kinds: BTreeMap<&'static str, u64>,
+    pub cursor: Option<String>,
+}
+
+/// What one connection gave.
+#[derive(Debug, Serialize)]
+pub struct ConnectionReport {
+    pub connection: String,
+    pub plugin: String,
+    pub streams: Vec<StreamReport>,
+    pub error: Option<String>,
+    pub error_kind: Option<&'static str>,
+}
+
+fn kind_of(body: &Option<RecordBody>) -> &'static str {
+    match body {
+        None => "deleted",
+        Some(RecordBody::Customer(_)) => "customer",
+        Some(RecordBody::Invoice(_)) => "invoice",
+        Some(RecordBody::CreditNote(_)) => "credit-note",
+        Some(RecordBody::Payment(_)) => "payment",
+        Some(RecordBody::CreditReport(_)) => "credit-report",
+        Some(RecordBody::Rejected(_)) => "rejected",
+    }
+}
+
+/// Read every requested stream of one connection; the first error ends the job.
+fn read_connection(
+    plugin: &Plugin,
+    job: JobContext,
+    only: Option<&str>,
+    max_pages: u32,
+    handle: tokio::runtime::Handle,
+) -> (Vec<StreamReport>, Option<CallError>) {
+    let mut reports = Vec::new();
+    let mut session = match plugin.session(job, handle) {
+        Ok(s) => s,
+        Err(e) => return (reports, Some(e)),
+    };
+    let streams = match only {
+        Some(s) => vec![s.to_string()],
+        None => match session.describe() {
+            Ok(d) => d.streams.into_iter().map(|s| s.name).collect(),
+            Err(e) => return (reports, Some(e)),
+        },
+    };
+    for stream in streams {
+        let mut report = StreamReport {
+            stream: stream.clone(),
+            ..Default::default()
+        };
+        loop {
+            match session.read(&stream, report.cursor.as_deref()) {
+                Ok(page) => {
+                    report.pages += 1;
+                    report.records += page.records.len() as u64;
+                    for record in &page.records {
+                        *report
+                            .kinds
+                            .entry(if record.deleted {
+                                "deleted"
+                            } else {
+                                kind_of(&record.body)
+                            })
+                            .or_default() += 1;
+                    }
+                    if page.cursor.is_some() {
+                        report.cursor = page.cursor;
+                    }
+                    if !page.has_more || report.pages >= max_pages {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    reports.push(report);
+                    return (reports, Some(e));
+                }
+            }
+        }
+        reports.push(report);
+    }
+    (reports, None)
+}
+
+pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
+    let config = home.config()?;
+    let names: Vec<String> = if args.names.is_empty() {
+        config.connections.keys().cloned().collect()
+    } else {
+        args.names.clone()
+    };
+    let runtime = Arc::new(super::runtime_for(home)?);
+    let mut tasks = Vec::new();
+    for name in names {
+        let plugin_id = config
+            .connections
+            .get(&name)
+            .map(|c| c.plugin.clone())
+            .unwrap_or_default();
+        match super::connection::open(home, &runtime, &name) {
+            Ok((plugin, job)) => {
+                let (stream, max_pages, handle) = (
+                    args.stream.clone(),
+                    args.max_pages,
+                    tokio::runtime::Handle::current(),
+                );
+                tasks.push((
+                    name,
+                    plugin_id,
+                    Ok(tokio::task::spawn_blocking(move || {
+                        read_connection(&plugin, job, stream.as_deref(), max_pages, handle)
+                    })),
+                ));
+            }
+            Err(e) => tasks.push((name, plugin_id, Err(format!("{e:#}")))),
+        }
+    }
+    let mut reports = Vec::new();
+    for (connection, plugin, task) in tasks {
+        let (streams, error, error_kind) = match task {
+            Ok(handle) => match handle.await {
+                Ok((streams, None)) => (streams, None, None),
+                Ok((streams, Some(e))) => (streams, Some(e.to_string()), Some(e.kind())),
+                Err(e) => (
+                    Vec::new(),
+                    Some(format!("the job panicked in the host: {e}")),
+                    Some("host"),
+                ),
+            },
+            Err(e) => (Vec::new(), Some(e), Some("setup")),
+        };
+        if let Some(e) = &error {
+            tracing::error!(connection = %connection, plugin = %plugin, "{e}");
+        }
+        reports.push(ConnectionReport {
+            connection,
+            plugin,
+            streams,
+            error,
+            error_kind,
+        });
+    }
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    if args.json {
+        json(&reports)?;
+    } else {
+        let mut rows = Vec::new();
+        for r in &reports {
+            for s in &r.streams {
+                let kinds: Vec<String> = s.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                rows.push(vec![
+                    r.connection.clone(),
+                    s.stream.clone(),
+                    s.pages.to_string(),
+                    s.records.to_string(),
+                    kinds.join(", "),
+                ]);
+            }
+        }
+        print!(
+            "{}",
+            table(
+                &["CONNECTION", "STREAM", "PAGES", "RECORDS", "KINDS"],
+                &rows
+            )
+        );
+        for r in reports.iter().filter(|r| r.error.is_some()) {
+            println!(
+                "{}: FAILED: {}",
+                r.connection,
+                r.error.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

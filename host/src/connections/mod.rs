@@ -1,0 +1,316 @@
+//! From a connection in `credence.toml` and its plugin's manifest to the context of a job:
+//! settings with defaults, secrets resolved from the environment, grants, capped limits.
+
+use crate::home::ConnectionConfig;
+use crate::plugins::Manifest;
+use crate::runtime::bindings::types::{ConfigEntry, ConfigValue};
+use crate::runtime::grants::Grants;
+use crate::runtime::limits::Limits;
+use crate::runtime::{Clock, JobContext};
+use std::collections::BTreeMap;
+
+/// Why a connection cannot be run. Each message names the connection and the fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConnectionError {
+    #[error(
+        "connection {connection}: plugin {plugin} has no setting `{key}` (it has: {known}); fix `--set` or credence.toml"
+    )]
+    UnknownSetting {
+        connection: String,
+        plugin: String,
+        key: String,
+        known: String,
+    },
+    #[error(
+        "connection {connection}: `{key}` is a secret of plugin {plugin}; give it with `--secret {key}=ENV_VAR`, not `--set`"
+    )]
+    SecretAsSetting {
+        connection: String,
+        plugin: String,
+        key: String,
+    },
+    #[error(
+        "connection {connection}: `{key}` is not a secret of plugin {plugin}; give it with `--set {key}=VALUE`"
+    )]
+    SettingAsSecret {
+        connection: String,
+        plugin: String,
+        key: String,
+    },
+    #[error(
+        "connection {connection}: required setting `{key}` ({label}) is missing; add it with `--set {key}=...`"
+    )]
+    MissingSetting {
+        connection: String,
+        key: String,
+        label: String,
+    },
+    #[error(
+        "connection {connection}: secret `{key}` is read from the environment variable {var}, which is not set; export it before running Credence"
+    )]
+    SecretNotInEnvironment {
+        connection: String,
+        key: String,
+        var: String,
+    },
+    #[error(
+        "connection {connection}: required secret `{key}` ({label}) is not configured; add it with `--secret {key}=ENV_VAR`"
+    )]
+    MissingSecret {
+        connection: String,
+        key: String,
+        label: String,
+    },
+    #[error("connection {connection}: {detail}")]
+    Grant { connection: String, detail: String },
+}
+
+/// Check a connection's settings and secrets against its plugin's manifest (no environment
+/// needed): used by `connection add` before anything is written.
+pub fn validate(
+    name: &str,
+    connection: &ConnectionConfig,
+    manifest: &Manifest,
+) -> Result<(), ConnectionError> {
+    let known = || {
+        manifest
+            .config
+            .iter()
+            .map(|f| f.key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for key in connection.settings.keys() {
+        match manifest.config.iter().find(|f| &f.key == key) {
+            None => {
+                return Err(ConnectionError::UnknownSetting {
+                    connection: name.into(),
+                    plugin: manifest.id.clone(),
+                    key: key.clone(),
+                    known: known(),
+                });
+            }
+            Some(f) if f.secret => {
+                return Err(ConnectionError::SecretAsSetting {
+                    connection: name.into(),
+                    plugin: manifest.id.clone(),
+                    key: key.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for key in connection.secrets.keys() {
+        match manifest.config.iter().find(|f| &f.key == key) {
+            None => {
+                return Err(ConnectionError::UnknownSetting {
+                    connection: name.into(),
+                    plugin: manifest.id.clone(),
+                    key: key.clone(),
+                    known: known(),
+                });
+            }
+            Some(f) if !f.secret => {
+                return Err(ConnectionError::SettingAsSecret {
+                    connection: name.into(),
+                    plugin: manifest.id.clone(),
+                    key: key.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for field in manifest
+        .config
+        .iter()
+        .filter(|f| f.required && f.default.is_none())
+    {
+        if field.secret && !connection.secrets.contains_key(&field.key) {
+            return Err(ConnectionError::MissingSecret {
+                connection: name.into(),
+                key: field.key.clone(),
+                label: field.label.clone(),
+            });
+        }
+        if !field.secret && !connection.settings.contains_key(&field.key) {
+            return Err(ConnectionError::MissingSetting {
+                connection: name.into(),
+                key: field.key.clone(),
+                label: field.label.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Build the job context of `connection`: settings (manifest defaults filled in), secrets read
+/// from the environment through `env`, grants resolved, limits capped by `cap`.
+pub fn job_context(
+    name: &str,
+    connection: &ConnectionConfig,
+    manifest: &Manifest,
+    cap: &Limits,
+    clock: Clock,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<JobContext, ConnectionError> {
+    validate(name, connection, manifest)?;
+    let mut settings: BTreeMap<String, String> = manifest
+        .config
+        .iter()
+        .filter(|f| !f.secret)
+        .filter_map(|f| f.default.clone().map(|d| (f.key.clone(), d)))
+        .collect();
+    settings.extend(connection.settings.clone());
+    let mut secrets = BTreeMap::new();
+    for (key, var) in &connection.secrets {
+        let value = env(var).ok_or_else(|| ConnectionError::SecretNotInEnvironment {
+            connection: name.into(),
+            key: key.clone(),
+            var: var.clone(),
+        })?;
+        secrets.insert(key.clone(), value);
+    }
+    let mut config: Vec<ConfigEntry> = settings
+        .iter()
+        .map(|(k, v)| ConfigEntry {
+            key: k.clone(),
+            value: ConfigValue::Text(v.clone()),
+        })
+        .collect();
+    config.extend(secrets.keys().map(|k| ConfigEntry {
+        key: k.clone(),
+        value: ConfigValue::Secret(k.clone()),
+    }));
+    let lookup = |key: &str| settings.get(key).cloned();
+    let grants = Grants::resolve(
+        &manifest.capabilities.http,
+        &manifest.capabilities.folders,
+        &lookup,
+    )
+    .map_err(|e| ConnectionError::Grant {
+        connection: name.into(),
+        detail: e.to_string(),
+    })?;
+    Ok(JobContext {
+        plugin_id: manifest.id.clone(),
+        connection: name.to_string(),
+        config,
+        secrets,
+        grants,
+        limits: manifest.limits.capped_by(cap),
+        clock,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn manifest() -> Manifest {
+        Manifest::parse(
+            r#"
+id = "demo"
+version = "0.1.0"
+kind = "ledger"
+contract = "0.1.0"
+[capabilities]
+http = ["{{config.base_url}}"]
+[[config]]
+key = "base_url"
+label = "Base URL"
+required = true
+[[config]]
+key = "page_size"
+default = "100"
+[[config]]
+key = "token"
+label = "API token"
+required = true
+secret = true
+"#,
+            Path::new("m.toml"),
+        )
+        .expect("manifest")
+    }
+
+    fn connection(settings: &[(&str, &str)], secrets: &[(&str, &str)]) -> ConnectionConfig {
+        ConnectionConfig {
+            plugin: "demo".into(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            secrets: secrets
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_and_reach_the_plugin_by_name_only() {
+        let c = connection(
+            &[("base_url", "http://127.0.0.1:9")],
+            &[("token", "DEMO_TOKEN")],
+        );
+        let env = |var: &str| (var == "DEMO_TOKEN").then(|| "s3cr3t".to_string());
+        let job = job_context(
+            "acme",
+            &c,
+            &manifest(),
+            &Limits::default(),
+            Clock::System,
+            &env,
+        )
+        .expect("job");
+        assert_eq!(job.secrets["token"], "s3cr3t");
+        let shown = format!("{:?}", job.config);
+        assert!(
+            !shown.contains("s3cr3t"),
+            "secret value leaked into plugin config: {shown}"
+        );
+        assert!(
+            job.config
+                .iter()
+                .any(|e| e.key == "page_size" && e.value == ConfigValue::Text("100".into()))
+        );
+    }
+
+    #[test]
+    fn misconfigured_connections_are_explained() {
+        let m = manifest();
+        let none = |_: &str| None;
+        let cases = [
+            (
+                connection(&[], &[("token", "T")]),
+                "required setting `base_url`",
+            ),
+            (
+                connection(&[("base_url", "x"), ("tenant", "1")], &[("token", "T")]),
+                "no setting `tenant`",
+            ),
+            (
+                connection(&[("base_url", "x"), ("token", "abc")], &[]),
+                "is a secret",
+            ),
+            (
+                connection(&[("base_url", "x")], &[]),
+                "required secret `token`",
+            ),
+            (
+                connection(&[("base_url", "http://h")], &[("token", "NOPE_UNSET")]),
+                "NOPE_UNSET, which is not set",
+            ),
+        ];
+        for (c, expected) in cases {
+            let err = job_context("acme", &c, &m, &Limits::default(), Clock::System, &none)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(expected) && err.contains("acme"),
+                "expected {expected:?} in {err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! `credence.toml`: storage, runtime caps, policy file, connections.
+
+use crate::runtime::limits::Limits;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Written by `credence init`. Every section is documented in place.
+pub const DEFAULT_CONFIG: &str = r#"# Credence configuration.
+# Paths are relative to this folder (the Credence home). Edit by hand or with `credence connection add`.
+
+[storage]
+# Embedded SQLite database file, in this home. The default; nothing to install.
+sqlite = "credence.db"
+# Server mode: a PostgreSQL URL instead, e.g.
+# postgres = "postgres://credence@127.0.0.1:5432/credence"
+
+[policy]
+# The credit and dunning policy (limits, holds, reminder ladder, fees). Created on first use.
+file = "policy.toml"
+
+[runtime.limits]
+# Ceilings for every plugin: a plugin's manifest may ask for less, never more.
+memory_mib = 256        # linear memory per plugin instance
+cpu_ms = 30000          # guest CPU time per call (time waiting for HTTP does not count)
+response_mib = 64       # largest HTTP response or file a plugin may read
+http_timeout_s = 60     # per HTTP request
+http_retries = 4        # retries on 429 / 5xx / connection failures, with backoff
+
+# Connections: one table each. `credence connection add NAME --plugin ID --set k=v --secret k=ENV_VAR`
+# writes them. Secrets are never stored here: only the name of the environment variable that holds them.
+#
+# [connections.acme-xero]
+# plugin = "xero"
+# settings = { tenant_id = "..." }
+# secrets = { access_token = "XERO_ACCESS_TOKEN" }
+"#;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredenceConfig {
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
+    pub runtime: RuntimeConfig,
+    #[serde(default)]
+    pub connections: BTreeMap<String, ConnectionConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// SQLite file, relative to the home.
+    #[serde(default = "default_sqlite")]
+    pub sqlite: String,
+    /// PostgreSQL URL; when set, it is used instead of SQLite.
+    #[serde(default)]
+    pub postgres: Option<String>,
+}
+
+fn default_sqlite() -> String {
+    "credence.db".into()
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            sqlite: default_sqlite(),
+            postgres: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    #[serde(default = "default_policy")]
+    pub file: String,
+}
+
+fn default_policy() -> String {
+    "policy.toml".into()
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            file: default_policy(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    #[serde(default = "host_cap")]
+    pub limits: Limits,
+}
+
+/// The ceilings when `credence.toml` names none.
+pub fn host_cap() -> Limits {
+    Limits {
+        memory_mib: 256,
+        cpu_ms: 30_000,
+        response_mib: 64,
+        http_timeout_s: 60,
+        http_retries: 4,
+    }
+}
+
+/// One connection: a plugin plus its settings and the environment variables of its secrets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    pub plugin: String,
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// Secret name → environment variable holding its value.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+}
+
+impl CredenceConfig {
+    pub fn parse(text: &str) -> Result<CredenceConfig, String> {
+        let config: CredenceConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        for name in config.connections.keys() {
+            validate_name(name)?;
+        }
+        Ok(config)
+    }
+}
+
+/// Connection names are used in commands, logs and file names.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "connection name {name:?} must be 1-64 letters, digits, `-` or `_`"
+        ))
+    }
+}
+
+pub(crate) fn insert_connection(
+    doc: &mut toml_edit::DocumentMut,
+    name: &str,
+    c: &ConnectionConfig,
+) -> Result<(), String> {
+    validate_name(name)?;
+    let connections = doc
+        .entry("connections")
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        })
+        .as_table_mut()
+        .ok_or("`connections` in credence.toml is not a table")?;
+    if connections.contains_key(name) {
+        return Err(format!(
+            "a connection named {name:?} already exists; remove it first with `credence connection remove {name}`"
+        ));
+    }
+    let mut table = toml_edit::Table::new();
+    table["plugin"] = toml_edit::value(c.plugin.as_str());
+    let inline = |map: &BTreeMap<String, String>| {
+        let mut t = toml_edit::InlineTable::new();
+        for (k, v) in map {
+            t.insert(k, v.as_str().into());
+        }
+        toml_edit::value(t)
+    };
+    table["settings"] = inline(&c.settings);
+    table["secrets"] = inline(&c.secrets);
+    connections.insert(name, toml_edit::Item::Table(table));
+    Ok(())
+}
+
+pub(crate) fn remove_connection(
+    doc: &mut toml_edit::DocumentMut,
+    name: &str,
+) -> Result<(), String> {
+    let removed = doc
+        .get_mut("connections")
+        .and_then(|c| c.as_table_mut())
+        .and_then(|t| t.remove(name));
+    removed.map(|_| ()).ok_or_else(|| {
+        format!("no connection named {name:?}; `credence connection list` shows them")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_parses_and_connections_keep_comments() {
+        let config = CredenceConfig::parse(DEFAULT_CONFIG).expect("default config parses");
+        assert!(config.connections.is_empty());
+        assert_eq!(config.runtime.limits, host_cap());
+        let mut doc: toml_edit::DocumentMut = DEFAULT_CONFIG.parse().expect("toml");
+        let c = ConnectionConfig {
+            plugin: "xero".into(),
+            settings: [("tenant_id".to_string(), "t-1".to_string())].into(),
+            secrets: [("access_token".to_string(), "XERO_TOKEN".to_string())].into(),
+        };
+        insert_connection(&mut doc, "acme", &c).expect("insert");
+        let text = doc.to_string();
+        assert!(
+            text.contains("# Ceilings for every plugin"),
+            "comments kept"
+        );
+        let parsed = CredenceConfig::parse(&text).expect("still valid");
+        assert_eq!(parsed.connections["acme"], c);
+        assert!(
+            insert_connection(&mut doc, "acme", &c)
+                .unwrap_err()
+                .contains("already exists")
+        );
+        remove_connection(&mut doc, "acme").expect("remove");
+        assert!(
+            CredenceConfig::parse(&doc.to_string())
+                .expect("valid")
+                .connections
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! Credence: a credit-control integration hub.
+//!
+//! The host loads WebAssembly connectors (component model, `schemas/wit/`), runs them in a
+//! sandbox with only the capabilities their manifest declares, and (in later layers) normalizes,
+//! stores and evaluates what they return. See `ARCHITECTURE.md` for the codemap.
+
+pub mod cli;
+pub mod connections;
+pub mod home;
+pub mod plugins;
+pub mod runtime;
+pub mod sandbox;

@@ -1,0 +1,285 @@
+//! `http`: requests a plugin asks for, performed by the host.
+//!
+//! Order of checks: the URL must be granted; secrets named by the plugin are resolved here
+//! (the guest never holds them); the body is read up to the response cap; 429 and 5xx (and
+//! connection failures) are retried with exponential backoff, honouring `Retry-After` up to
+//! [`MAX_WAIT`]. A longer `Retry-After` is handed back to the plugin as the 429 itself, so the
+//! job ends as rate-limited and the scheduler retries later instead of blocking a worker.
+
+use crate::runtime::bindings::http::{HeaderValue, Host, Method, Request, Response};
+use crate::runtime::bindings::types::PluginError;
+use crate::runtime::limits::LimitHit;
+use crate::runtime::state::HostState;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Longest `Retry-After` the host waits for inside one call.
+const MAX_WAIT: Duration = Duration::from_secs(30);
+/// First backoff delay; doubles per attempt.
+const BACKOFF: Duration = Duration::from_millis(200);
+
+enum Attempt {
+    Done(Response),
+    Retry {
+        response: Option<Response>,
+        error: Option<String>,
+        wait: Duration,
+    },
+    Fail(PluginError),
+}
+
+impl Host for HostState {
+    fn send(&mut self, request: Request) -> Result<Response, PluginError> {
+        let started = Instant::now();
+        let result = self.send_checked(request);
+        self.timer.in_host += started.elapsed();
+        result
+    }
+}
+
+impl HostState {
+    fn send_checked(&mut self, request: Request) -> Result<Response, PluginError> {
+        let url = Url::parse(&request.url)
+            .map_err(|e| PluginError::Permanent(format!("invalid URL {:?}: {e}", request.url)))?;
+        if !self.job.grants.allows_url(&url) {
+            let shown = format!(
+                "{}://{}{}",
+                url.scheme(),
+                url.host_str().unwrap_or(""),
+                url.port().map(|p| format!(":{p}")).unwrap_or_default()
+            );
+            self.deny(
+                format!("HTTP request to {shown}"),
+                "only the hosts in its manifest's `http` capability".into(),
+            );
+            return Err(PluginError::Permanent(format!(
+                "{shown} is not among the hosts this plugin's manifest declares"
+            )));
+        }
+        let mut headers = reqwest::header::HeaderMap::new();
+        for header in &request.headers {
+            let value = match &header.value {
+                HeaderValue::Plain(v) => v.clone(),
+                HeaderValue::Secret(s) => format!("{}{}", s.prefix, self.secret(&s.name)?),
+                HeaderValue::Basic(b) => {
+                    let password = self.secret(&b.password_secret)?;
+                    format!("Basic {}", base64(&format!("{}:{password}", b.username)))
+                }
+            };
+            let name =
+                reqwest::header::HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| {
+                    PluginError::Permanent(format!("invalid header name {:?}", header.name))
+                })?;
+            let mut value = reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
+                PluginError::Permanent(format!("invalid value for header {}", header.name))
+            })?;
+            value.set_sensitive(!matches!(header.value, HeaderValue::Plain(_)));
+            headers.append(name, value);
+        }
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Head => reqwest::Method::HEAD,
+        };
+        let retries = self.job.limits.http_retries;
+        let timeout = Duration::from_secs(u64::from(self.job.limits.http_timeout_s));
+        let cap = self.job.limits.response_bytes();
+        let mut attempt = 0;
+        loop {
+            let builder = self
+                .http
+                .request(method.clone(), url.clone())
+                .headers(headers.clone())
+                .timeout(timeout);
+            let builder = match &request.body {
+                Some(body) => builder.body(body.clone()),
+                None => builder,
+            };
+            let outcome = self.tokio.block_on(perform(builder, cap, attempt));
+            match outcome {
+                Attempt::Done(response) => return Ok(response),
+                Attempt::Fail(error) => {
+                    if let PluginError::Permanent(_) = &error {
+                        if self.limit_hit.is_none() && error_is_oversize(&error) {
+                            self.limit_hit = Some(LimitHit::ResponseSize {
+                                limit_mib: self.job.limits.response_mib,
+                                url: strip_query(&url),
+                            });
+                        }
+                    }
+                    return Err(error);
+                }
+                Attempt::Retry {
+                    response,
+                    error,
+                    wait,
+                } => {
+                    if attempt >= retries || wait > MAX_WAIT {
+                        return match (response, error) {
+                            (Some(response), _) => Ok(response),
+                            (None, error) => Err(PluginError::Transient(format!(
+                                "{} failed after {} attempts: {}",
+                                strip_query(&url),
+                                attempt + 1,
+                                error.unwrap_or_default()
+                            ))),
+                        };
+                    }
+                    tracing::debug!(url = %strip_query(&url), attempt, wait_ms = wait.as_millis() as u64, "retrying HTTP request");
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn secret(&self, name: &str) -> Result<String, PluginError> {
+        self.job.secrets.get(name).cloned().ok_or_else(|| {
+            PluginError::BadConfig(format!(
+                "the connection has no secret named `{name}`; add it with `credence connection add ... --secret {name}=ENV_VAR` and set that variable"
+            ))
+        })
+    }
+}
+
+async fn perform(builder: reqwest::RequestBuilder, cap: usize, attempt: u32) -> Attempt {
+    let backoff = BACKOFF.saturating_mul(1 << attempt.min(8));
+    let mut response = match builder.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return Attempt::Retry {
+                response: None,
+                error: Some(describe(&e)),
+                wait: backoff,
+            };
+        }
+    };
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if response
+        .content_length()
+        .is_some_and(|len| len as usize > cap)
+    {
+        return Attempt::Fail(oversize(cap));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > cap {
+                    return Attempt::Fail(oversize(cap));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Attempt::Retry {
+                    response: None,
+                    error: Some(format!("body cut short: {}", describe(&e))),
+                    wait: backoff,
+                };
+            }
+        }
+    }
+    let response = Response {
+        status,
+        headers,
+        body,
+    };
+    if status == 429 || status >= 500 {
+        let retry_after = response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let wait = retry_after.unwrap_or(backoff);
+        return Attempt::Retry {
+            error: Some(format!("HTTP {status}")),
+            response: Some(response),
+            wait,
+        };
+    }
+    Attempt::Done(response)
+}
+
+const OVERSIZE: &str = "response body is larger than the plugin's response cap";
+
+fn oversize(cap: usize) -> PluginError {
+    PluginError::Permanent(format!("{OVERSIZE} ({} MiB)", cap >> 20))
+}
+
+fn error_is_oversize(error: &PluginError) -> bool {
+    matches!(error, PluginError::Permanent(m) if m.starts_with(OVERSIZE))
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
+}
+
+/// The URL without its query string, for messages and logs (queries may carry identifiers).
+fn strip_query(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.to_string()
+}
+
+fn base64(input: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = input.as_bytes();
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn basic_credentials_are_base64() {
+        assert_eq!(
+            super::base64("Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(super::base64("a:b"), "YTpi");
+        assert_eq!(super::base64("ab:"), "YWI6");
+    }
+}

@@ -1,0 +1,12 @@
+//! The host side of each import of the contract. Each file is one interface.
+
+mod clock;
+mod config;
+mod files;
+mod http;
+mod log;
+
+use super::bindings::types;
+use super::state::HostState;
+
+impl types::Host for HostState {}

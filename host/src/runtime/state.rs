@@ -1,0 +1,152 @@
+//! The per-job state a plugin's store carries: its connection, grants, limits and the record
+//! of anything it ran into. A fresh [`HostState`] (and `Store`) is made for every job.
+
+use super::bindings::types::{ConfigEntry, ConfigValue};
+use super::grants::Grants;
+use super::limits::{LimitHit, Limiter, Limits};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Most bytes of a plugin's stdout/stderr kept per job (panic messages land here).
+const STDIO_CAPACITY: usize = 64 * 1024;
+
+/// What a plugin did that its grants do not allow. Sticky for the job: the job fails with it
+/// even if the plugin swallowed the error it got back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    /// What was attempted, e.g. "HTTP request to https://evil.example/".
+    pub attempted: String,
+    /// What the manifest grants instead.
+    pub granted: String,
+}
+
+/// The host's clock as a plugin sees it: real time, or pinned (tests, replays).
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => *t,
+        }
+    }
+}
+
+/// Everything a job needs to serve one plugin for one connection.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    pub plugin_id: String,
+    pub connection: String,
+    /// Plain settings and secret names, as the plugin will see them.
+    pub config: Vec<ConfigEntry>,
+    /// Secret name → value. Never handed to the guest, never logged.
+    pub secrets: BTreeMap<String, String>,
+    pub grants: Grants,
+    pub limits: Limits,
+    pub clock: Clock,
+}
+
+/// Timing of the call in progress, for the CPU budget.
+#[derive(Debug)]
+pub struct CallTimer {
+    pub started: Instant,
+    /// Time spent in host imports (HTTP, files) during this call: not the guest's CPU.
+    pub in_host: Duration,
+}
+
+impl CallTimer {
+    pub fn guest_time(&self) -> Duration {
+        self.started.elapsed().saturating_sub(self.in_host)
+    }
+}
+
+/// The data of a plugin's `Store`.
+pub struct HostState {
+    pub job: JobContext,
+    pub limiter: Limiter,
+    pub http: reqwest::Client,
+    pub tokio: tokio::runtime::Handle,
+    pub violation: Option<Violation>,
+    pub limit_hit: Option<LimitHit>,
+    pub timer: CallTimer,
+    /// Log lines accepted during the current call (capped to keep a chatty plugin in check).
+    pub log_lines: u32,
+    pub stderr: MemoryOutputPipe,
+    /// How much of `stderr` was already forwarded to the log.
+    pub stderr_seen: usize,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    pub fn new(job: JobContext, http: reqwest::Client, tokio: tokio::runtime::Handle) -> Self {
+        let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
+        // WASI is linked only for what Rust's std needs (stdio, exit, clocks, random), with an
+        // empty environment, no arguments, no preopened folders and no network.
+        let wasi = WasiCtx::builder()
+            .stdout(stderr.clone())
+            .stderr(stderr.clone())
+            .build();
+        HostState {
+            limiter: Limiter::new(&job.limits),
+            job,
+            http,
+            tokio,
+            violation: None,
+            limit_hit: None,
+            timer: CallTimer {
+                started: Instant::now(),
+                in_host: Duration::ZERO,
+            },
+            log_lines: 0,
+            stderr,
+            stderr_seen: 0,
+            wasi,
+            table: ResourceTable::new(),
+        }
+    }
+
+    /// A plain setting of the connection.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.job
+            .config
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| match &e.value {
+                ConfigValue::Text(v) => Some(v.as_str()),
+                ConfigValue::Secret(_) => None,
+            })
+    }
+
+    /// Output the plugin wrote to stdout/stderr since the last call.
+    pub fn take_stdio(&mut self) -> String {
+        let all = self.stderr.contents();
+        let new = all.get(self.stderr_seen..).unwrap_or_default();
+        self.stderr_seen = all.len();
+        String::from_utf8_lossy(new).trim().to_string()
+    }
+
+    /// Remember a refused capability (first one wins).
+    pub fn deny(&mut self, attempted: String, granted: String) {
+        if self.violation.is_none() {
+            self.violation = Some(Violation { attempted, granted });
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The SDK's worked example: a ledger connector for a small JSON invoicing API
+//! (`GET {base_url}/invoices?page=N` → `{"invoices": [...], "next_page": N | null}`), with a
+//! bearer token kept by the host. Also the payload of the runtime benchmarks: the same
+//! [`map_page`] runs natively and inside wasm.
+
+use credence_plugin_sdk::types::{ConfigField, Document, PluginKind, StreamInfo};
+use credence_plugin_sdk::types::{DocumentLine, PaymentTerms, RecordBody, TaxSubtotal, Totals};
+use credence_plugin_sdk::{Description, ErrorExt, Ledger, Page, PluginError, SourceRecord};
+use credence_plugin_sdk::{config, http, json::Decimal, paging};
+use serde::{Deserialize, Serialize};
+
+/// One page of the vendor's invoice list.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct VendorPage {
+    pub invoices: Vec<VendorInvoice>,
+    pub next_page: Option<u32>,
+}
+
+/// An invoice as the vendor sends it.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct VendorInvoice {
+    pub id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub issued: String,
+    pub due: Option<String>,
+    pub currency: String,
+    pub status: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub terms_days: Option<u32>,
+    pub lines: Vec<VendorLine>,
+    pub net: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
+    pub balance: Decimal,
+}
+
+/// An invoice line as the vendor sends it.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct VendorLine {
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub amount: Decimal,
+    pub tax_rate: Decimal,
+    pub tax_amount: Decimal,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cursor {
+    page: u32,
+}
+
+/// Decode one vendor page and map every invoice to the contract (the benchmarked work).
+pub fn map_page(body: &[u8]) -> Result<(Vec<SourceRecord>, Option<u32>), PluginError> {
+    let page: VendorPage = credence_plugin_sdk::json::decode(body, "invoices page")?;
+    Ok((
+        page.invoices.iter().map(map_invoice).collect(),
+        page.next_page,
+    ))
+}
+
+fn map_invoice(v: &VendorInvoice) -> SourceRecord {
+    let mut doc = Document::new(
+        &v.number,
+        &v.customer_id,
+        &v.issued,
+        &v.currency,
+        Totals::simple(&v.net.0, &v.tax.0, &v.total.0),
+    );
+    doc.due_date = v.due.clone();
+    doc.amount_outstanding = Some(v.balance.0.clone());
+    doc.terms = v.terms_days.map(|days| PaymentTerms {
+        description: None,
+        net_days: Some(days),
+        discount_percent: None,
+        discount_days: None,
+    });
+    doc.lines = v
+        .lines
+        .iter()
+        .map(|l| DocumentLine {
+            description: Some(l.description.clone()),
+            quantity: Some(l.quantity.0.clone()),
+            unit_price: Some(l.unit_price.0.clone()),
+            net_amount: l.amount.0.clone(),
+            tax_category: Some("S".into()),
+            tax_rate: Some(l.tax_rate.0.clone()),
+            item_id: None,
+        })
+        .collect();
+    doc.tax_breakdown = vec![TaxSubtotal {
+        category: "S".into(),
+        rate: v.lines.first().map(|l| l.tax_rate.0.clone()),
+        taxable_amount: v.net.0.clone(),
+        tax_amount: v.tax.0.clone(),
+        exemption_reason: None,
+    }];
+    doc.status = match v.status.as_str() {
+        "draft" => credence_plugin_sdk::types::DocumentStatus::Draft,
+        "paid" => credence_plugin_sdk::types::DocumentStatus::Paid,
+        "void" => credence_plugin_sdk::types::DocumentStatus::Voided,
+        _ => credence_plugin_sdk::types::DocumentStatus::Open,
+    };
+    SourceRecord::new(&v.id, Some(v.updated_at.clone()), RecordBody::Invoice(doc))
+}
+
+/// The connector.
+pub struct ExampleLedger;
+
+impl Ledger for ExampleLedger {
+    fn describe() -> Description {
+        Description {
+            id: "example-ledger".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            kind: PluginKind::Ledger,
+            streams: vec![StreamInfo {
+                name: "invoices".into(),
+                incremental: false,
+            }],
+            config_fields: vec![
+                ConfigField {
+                    key: "base_url".into(),
+                    label: "API base URL".into(),
+                    description: "e.g. https://api.example.com".into(),
+                    required: true,
+                    secret: false,
+                    default_value: None,
+                },
+                ConfigField {
+                    key: "api_token".into(),
+                    label: "API token".into(),
+                    description: "bearer token".into(),
+                    required: true,
+                    secret: true,
+                    default_value: None,
+                },
+            ],
+        }
+    }
+
+    /// Reach the API with the token: a wrong URL or a refused token fails here, not mid-sync.
+    fn check(config: Vec<credence_plugin_sdk::ConfigEntry>) -> Result<(), PluginError> {
+        config::check_required(&Self::describe(), &config)?;
+        let base = config::require("base_url")?;
+        http::get(&format!("{base}/invoices"))
+            .query("page", "0")
+            .bearer_secret(&config::require_secret("api_token")?)
+            .send()?
+            .success()
+            .map(|_| ())
+    }
+
+    fn read(stream: String, cursor: Option<String>) -> Result<Page, PluginError> {
+        if stream != "invoices" {
+            return Err(PluginError::bad_config(format!(
+                "unknown stream {stream:?}"
+            )));
+        }
+        let cursor: Cursor = paging::decode_cursor(cursor.as_deref())?;
+        let base = config::require("base_url")?;
+        let response = http::get(&format!("{base}/invoices"))
+            .query("page", &cursor.page.to_string())
+            .bearer_secret(&config::require_secret("api_token")?)
+            .send()?
+            .success()?;
+        let (records, next) = map_page(&response.body)?;
+        Ok(match next {
+            Some(page) => paging::more(records, &Cursor { page }),
+            None => paging::last(records, &Cursor { page: cursor.page }),
+        })
+    }
+}
+
+credence_plugin_sdk::export_ledger!(ExampleLedger);
