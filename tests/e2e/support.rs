@@ -1,0 +1,203 @@
+//! Shared test fixtures: a home, the binary, built plugins, a loopback vendor server.
+
+use axum::Router;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where `cargo xtask plugins` puts built plugins.
+pub fn plugins_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
+    assert!(
+        dir.join("example-ledger").is_dir(),
+        "built plugins not found in {}: run `cargo xtask plugins` before the tests (`cargo xtask test` does)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn plugin(id: &str) -> PathBuf {
+    plugins_dir().join(id)
+}
+
+/// A fresh Credence home in a temporary folder.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    pub fn new() -> TestHome {
+        let home = TestHome {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        home.ok(&["init"]);
+        home
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_credence"));
+        cmd.arg("--home")
+            .arg(self.path())
+            .args(args)
+            .env_remove("CREDENCE_HOME")
+            .env("RUST_LOG", "warn");
+        cmd
+    }
+
+    /// Run with a deadline: a hang (e.g. a limit that no longer works) fails the test.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run_with_deadline(cmd, Duration::from_secs(120))
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// Run and require success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "credence {args:?} failed:\nstdout: {}\nstderr: {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Run and require failure; returns stdout + stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "credence {args:?} should have failed:\nstdout: {}",
+            text(&out.stdout)
+        );
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    }
+
+    pub fn install(&self, ids: &[&str]) {
+        for id in ids {
+            self.ok(&[
+                "plugin",
+                "install",
+                plugin(id).to_str().expect("utf-8 path"),
+            ]);
+        }
+    }
+
+    /// Lower the host's ceilings in credence.toml (e.g. a short HTTP timeout for a test).
+    pub fn set_runtime_limit(&self, key: &str, value: &str) {
+        let path = self.path().join("credence.toml");
+        let text = std::fs::read_to_string(&path).expect("config");
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.starts_with(&format!("{key} ")) || line.starts_with(&format!("{key}=")) {
+                out.push_str(&format!("{key} = {value}\n"));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        std::fs::write(path, out).expect("write config");
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn run_with_deadline(mut cmd: Command, deadline: Duration) -> Output {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    let mut child = cmd.spawn().expect("spawn credence");
+    // Drain both pipes while waiting, so a chatty child never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let (out, err) = (
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default(),
+            );
+            panic!(
+                "credence did not finish within {deadline:?} (a limit is not enforced?)\nstdout: {}\nstderr: {}",
+                text(&out),
+                text(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
+/// An HTTP server on loopback, on its own thread and runtime, for the life of the test.
+pub struct Server {
+    pub addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    pub fn start(router: Router) -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (addr, _) = runtime
+            .block_on(credence::sandbox::serve(router, 0))
+            .expect("bind loopback");
+        Server {
+            addr,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// The example vendor with `invoices` invoices and token `tok`.
+pub fn example_vendor(invoices: usize) -> Server {
+    Server::start(credence::sandbox::example::router(invoices, "tok"))
+}
