@@ -25,11 +25,51 @@ pub struct Decimal(pub String);
 
 impl<'de> Deserialize<'de> for Decimal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        decimal_text(&value).map(Decimal).ok_or_else(|| {
-            serde::de::Error::custom(format!("expected a decimal amount, found {value}"))
-        })
+        deserializer.deserialize_any(DecimalVisitor).map(Decimal)
     }
+}
+
+/// Visits numbers and numeric strings directly, without building a `serde_json::Value`.
+struct DecimalVisitor;
+
+impl serde::de::Visitor<'_> for DecimalVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a decimal amount (a JSON number or a numeric string)")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+        if v.is_finite() {
+            Ok(v.to_string())
+        } else {
+            Err(E::custom(format!("expected a decimal amount, found {v}")))
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+        if is_decimal_text(v.trim()) {
+            Ok(v.trim().to_string())
+        } else {
+            Err(E::custom(format!("expected a decimal amount, found {v:?}")))
+        }
+    }
+}
+
+fn is_decimal_text(t: &str) -> bool {
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    !digits.is_empty()
+        && digits.bytes().filter(|c| *c == b'.').count() <= 1
+        && digits.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+        && digits.bytes().any(|c| c.is_ascii_digit())
 }
 
 impl serde::Serialize for Decimal {
@@ -48,15 +88,7 @@ pub fn decimal_text(value: &serde_json::Value) -> Option<String> {
                 n.as_f64().filter(|f| f.is_finite()).map(|f| f.to_string())
             }
         }
-        serde_json::Value::String(s) => {
-            let t = s.trim();
-            let digits = t.strip_prefix('-').unwrap_or(t);
-            let valid = !digits.is_empty()
-                && digits.chars().filter(|c| *c == '.').count() <= 1
-                && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-                && digits.chars().any(|c| c.is_ascii_digit());
-            valid.then(|| t.to_string())
-        }
+        serde_json::Value::String(s) => is_decimal_text(s.trim()).then(|| s.trim().to_string()),
         _ => None,
     }
 }

@@ -13,6 +13,7 @@ mod imports;
 pub mod limits;
 mod session;
 pub mod state;
+mod stdio;
 mod wasi;
 
 pub use session::{CallError, Session};

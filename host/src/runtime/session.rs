@@ -105,6 +105,8 @@ pub struct Session {
     kind: PluginKind,
     /// Set after a crash or limit: the instance's state is undefined, no more calls.
     poisoned: Option<String>,
+    /// Guest time of the last call (wall time minus time spent in host imports).
+    last_guest_time: Duration,
 }
 
 impl Session {
@@ -136,6 +138,7 @@ impl Session {
             instance: None,
             kind: plugin.kind,
             poisoned: None,
+            last_guest_time: Duration::ZERO,
         };
         let instance = session.call("instantiate", |store, _| match &plugin.pre {
             PluginPre::Ledger(pre) => pre.instantiate(store).map(|i| Ok(Instance::Ledger(i))),
@@ -211,6 +214,11 @@ impl Session {
         })
     }
 
+    /// Time the last call spent inside the guest (excluding HTTP and file access by the host).
+    pub fn last_guest_time(&self) -> Duration {
+        self.last_guest_time
+    }
+
     /// The job's context (plugin, connection, grants, limits).
     pub fn job(&self) -> &JobContext {
         &self.store.data().job
@@ -226,53 +234,53 @@ impl Session {
             Option<&Instance>,
         ) -> wasmtime::Result<Result<R, PluginError>>,
     ) -> Result<R, CallError> {
-        let (plugin, connection) = {
-            let job = &self.store.data().job;
-            (job.plugin_id.clone(), job.connection.clone())
-        };
         if let Some(reason) = &self.poisoned {
+            let message = format!("not called: the instance stopped earlier ({reason})");
+            let (plugin, connection) = self.names();
             return Err(CallError::Crash {
                 plugin,
                 connection,
                 call: name,
-                message: format!("not called: the instance stopped earlier ({reason})"),
+                message,
             });
         }
-        let span = tracing::info_span!("plugin_call", plugin = %plugin, connection = %connection, call = name);
+        let span = {
+            let job = &self.store.data().job;
+            tracing::info_span!("plugin_call", plugin = %job.plugin_id, connection = %job.connection, call = name)
+        };
         let _enter = span.enter();
-        {
+        let ticks = {
             let state = self.store.data_mut();
             state.timer.started = Instant::now();
             state.timer.in_host = Duration::ZERO;
             state.log_lines = 0;
-        }
-        let ticks = self.store.data().job.limits.cpu_ms / EPOCH_TICK.as_millis() as u64;
+            state.job.limits.cpu_ms / EPOCH_TICK.as_millis() as u64
+        };
         self.store.set_epoch_deadline(ticks.max(1));
-        let started = Instant::now();
         let outcome = f(&mut self.store, self.instance.as_ref());
         let state = self.store.data_mut();
+        self.last_guest_time = state.timer.guest_time();
         let stdio = state.take_stdio();
         if !stdio.is_empty() {
             tracing::warn!(target: "plugin", output = %stdio, "plugin wrote to stdout/stderr");
         }
-        tracing::debug!(
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "plugin call finished"
-        );
-        if let Some(violation) = state.violation.clone() {
+        let violation = state.violation.clone();
+        let hit = state
+            .limit_hit
+            .clone()
+            .or_else(|| state.limiter.hit.clone());
+        if let Some(violation) = violation {
             self.poisoned = Some("capability refused".into());
+            let (plugin, connection) = self.names();
             return Err(CallError::Capability {
                 plugin,
                 connection,
                 violation,
             });
         }
-        if let Some(hit) = state
-            .limit_hit
-            .clone()
-            .or_else(|| state.limiter.hit.clone())
-        {
+        if let Some(hit) = hit {
             self.poisoned = Some(hit.to_string());
+            let (plugin, connection) = self.names();
             return Err(CallError::Limit {
                 plugin,
                 connection,
@@ -281,11 +289,14 @@ impl Session {
         }
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(CallError::Plugin {
-                plugin,
-                connection,
-                error,
-            }),
+            Ok(Err(error)) => {
+                let (plugin, connection) = self.names();
+                Err(CallError::Plugin {
+                    plugin,
+                    connection,
+                    error,
+                })
+            }
             Err(trap) => {
                 let mut message = match trap.downcast_ref::<wasmtime::Trap>() {
                     Some(wasmtime::Trap::UnreachableCodeReached) if stdio.contains("panicked") => {
@@ -298,6 +309,7 @@ impl Session {
                     message.push_str(&format!(" — plugin output: {}", last_lines(&stdio, 5)));
                 }
                 self.poisoned = Some("crashed".into());
+                let (plugin, connection) = self.names();
                 Err(CallError::Crash {
                     plugin,
                     connection,
@@ -306,6 +318,11 @@ impl Session {
                 })
             }
         }
+    }
+
+    fn names(&self) -> (String, String) {
+        let job = &self.store.data().job;
+        (job.plugin_id.clone(), job.connection.clone())
     }
 }
 

@@ -4,11 +4,11 @@
 use super::bindings::types::{ConfigEntry, ConfigValue};
 use super::grants::Grants;
 use super::limits::{LimitHit, Limiter, Limits};
+use super::stdio::CapturedOutput;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Most bytes of a plugin's stdout/stderr kept per job (panic messages land here).
@@ -79,7 +79,7 @@ pub struct HostState {
     pub timer: CallTimer,
     /// Log lines accepted during the current call (capped to keep a chatty plugin in check).
     pub log_lines: u32,
-    pub stderr: MemoryOutputPipe,
+    pub stderr: CapturedOutput,
     /// How much of `stderr` was already forwarded to the log.
     pub stderr_seen: usize,
     wasi: WasiCtx,
@@ -88,7 +88,7 @@ pub struct HostState {
 
 impl HostState {
     pub fn new(job: JobContext, http: reqwest::Client, tokio: tokio::runtime::Handle) -> Self {
-        let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
+        let stderr = CapturedOutput::new(STDIO_CAPACITY);
         // WASI is linked only for what Rust's std needs (stdio, exit, clocks, random), with an
         // empty environment, no arguments, no preopened folders and no network.
         let wasi = WasiCtx::builder()
@@ -128,10 +128,14 @@ impl HostState {
 
     /// Output the plugin wrote to stdout/stderr since the last call.
     pub fn take_stdio(&mut self) -> String {
-        let all = self.stderr.contents();
-        let new = all.get(self.stderr_seen..).unwrap_or_default();
-        self.stderr_seen = all.len();
-        String::from_utf8_lossy(new).trim().to_string()
+        let written = self.stderr.written();
+        if written == self.stderr_seen {
+            return String::new();
+        }
+        self.stderr_seen = written;
+        String::from_utf8_lossy(&self.stderr.take())
+            .trim()
+            .to_string()
     }
 
     /// Remember a refused capability (first one wins).

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// Invoices per page.
+/// Invoices per page by default.
 pub const PAGE_SIZE: usize = 100;
 
 struct Vendor {
@@ -20,11 +20,16 @@ struct Vendor {
 
 /// A vendor holding `invoices` generated invoices, accepting `token`.
 pub fn router(invoices: usize, token: &str) -> Router {
+    router_with_page_size(invoices, token, PAGE_SIZE)
+}
+
+/// The same vendor with another page size (benchmarks use pages of 1,000).
+pub fn router_with_page_size(invoices: usize, token: &str, page_size: usize) -> Router {
     let all: Vec<Value> = (0..invoices).map(invoice).collect();
     let chunks: Vec<&[Value]> = if all.is_empty() {
         vec![&[]]
     } else {
-        all.chunks(PAGE_SIZE).collect()
+        all.chunks(page_size.max(1)).collect()
     };
     let count = chunks.len();
     let pages = chunks

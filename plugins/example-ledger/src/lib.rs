@@ -4,7 +4,9 @@
 //! [`map_page`] runs natively and inside wasm.
 
 use credence_plugin_sdk::types::{ConfigField, Document, PluginKind, StreamInfo};
-use credence_plugin_sdk::types::{DocumentLine, PaymentTerms, RecordBody, TaxSubtotal, Totals};
+use credence_plugin_sdk::types::{
+    DocumentLine, DocumentStatus, PaymentTerms, RecordBody, TaxSubtotal, Totals,
+};
 use credence_plugin_sdk::{Description, ErrorExt, Ledger, Page, PluginError, SourceRecord};
 use credence_plugin_sdk::{config, http, json::Decimal, paging};
 use serde::{Deserialize, Serialize};
@@ -56,54 +58,53 @@ struct Cursor {
 pub fn map_page(body: &[u8]) -> Result<(Vec<SourceRecord>, Option<u32>), PluginError> {
     let page: VendorPage = credence_plugin_sdk::json::decode(body, "invoices page")?;
     Ok((
-        page.invoices.iter().map(map_invoice).collect(),
+        page.invoices.into_iter().map(map_invoice).collect(),
         page.next_page,
     ))
 }
 
-fn map_invoice(v: &VendorInvoice) -> SourceRecord {
-    let mut doc = Document::new(
-        &v.number,
-        &v.customer_id,
-        &v.issued,
-        &v.currency,
-        Totals::simple(&v.net.0, &v.tax.0, &v.total.0),
-    );
-    doc.due_date = v.due.clone();
-    doc.amount_outstanding = Some(v.balance.0.clone());
+/// Map one vendor invoice, moving its strings into the contract record (no copies).
+fn map_invoice(v: VendorInvoice) -> SourceRecord {
+    let status = match v.status.as_str() {
+        "draft" => DocumentStatus::Draft,
+        "paid" => DocumentStatus::Paid,
+        "void" => DocumentStatus::Voided,
+        _ => DocumentStatus::Open,
+    };
+    let rate = v.lines.first().map(|l| l.tax_rate.0.clone());
+    let tax_breakdown = vec![TaxSubtotal {
+        category: "S".into(),
+        rate,
+        taxable_amount: v.net.0.clone(),
+        tax_amount: v.tax.0.clone(),
+        exemption_reason: None,
+    }];
+    let totals = Totals::simple(&v.net.0, &v.tax.0, &v.total.0);
+    let mut doc = Document::new(v.number, v.customer_id, v.issued, v.currency, totals);
+    doc.status = status;
+    doc.due_date = v.due;
+    doc.amount_outstanding = Some(v.balance.0);
     doc.terms = v.terms_days.map(|days| PaymentTerms {
         description: None,
         net_days: Some(days),
         discount_percent: None,
         discount_days: None,
     });
+    doc.tax_breakdown = tax_breakdown;
     doc.lines = v
         .lines
-        .iter()
+        .into_iter()
         .map(|l| DocumentLine {
-            description: Some(l.description.clone()),
-            quantity: Some(l.quantity.0.clone()),
-            unit_price: Some(l.unit_price.0.clone()),
-            net_amount: l.amount.0.clone(),
+            description: Some(l.description),
+            quantity: Some(l.quantity.0),
+            unit_price: Some(l.unit_price.0),
+            net_amount: l.amount.0,
             tax_category: Some("S".into()),
-            tax_rate: Some(l.tax_rate.0.clone()),
+            tax_rate: Some(l.tax_rate.0),
             item_id: None,
         })
         .collect();
-    doc.tax_breakdown = vec![TaxSubtotal {
-        category: "S".into(),
-        rate: v.lines.first().map(|l| l.tax_rate.0.clone()),
-        taxable_amount: v.net.0.clone(),
-        tax_amount: v.tax.0.clone(),
-        exemption_reason: None,
-    }];
-    doc.status = match v.status.as_str() {
-        "draft" => credence_plugin_sdk::types::DocumentStatus::Draft,
-        "paid" => credence_plugin_sdk::types::DocumentStatus::Paid,
-        "void" => credence_plugin_sdk::types::DocumentStatus::Voided,
-        _ => credence_plugin_sdk::types::DocumentStatus::Open,
-    };
-    SourceRecord::new(&v.id, Some(v.updated_at.clone()), RecordBody::Invoice(doc))
+    SourceRecord::new(v.id, Some(v.updated_at), RecordBody::Invoice(doc))
 }
 
 /// The connector.
