@@ -4,6 +4,7 @@
 //!   as `target/plugins/<id>/` (manifest + wasm), ready for `credence plugin install`.
 //! - `test`: what CI runs: plugins, `cargo fmt --check`, `cargo clippy -D warnings`, every test,
 //!   all in the release profile so the workspace is built once.
+//! - `demo`: build the plugins and run `credence demo` (the README's first command).
 //! - `bench`: the runtime benchmarks (criterion), after building the plugins.
 
 use anyhow::{Context, bail};
@@ -35,12 +36,27 @@ fn main() -> anyhow::Result<()> {
                 &["test", "--release", "--workspace", "--exclude", "xtask"],
             )
         }
+        "demo" => {
+            build_plugins(&root)?;
+            cargo(
+                &root,
+                &[
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "-p",
+                    "credence",
+                    "--",
+                    "demo",
+                ],
+            )
+        }
         "bench" => {
             build_plugins(&root)?;
             cargo(&root, &["bench", "-p", "credence", "--bench", "runtime"])
         }
         _ => {
-            eprintln!("usage: cargo xtask <plugins|test|bench>");
+            eprintln!("usage: cargo xtask <plugins|test|demo|bench>");
             std::process::exit(2);
         }
     }
@@ -90,7 +106,28 @@ fn plugin_crates(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     Ok(crates)
 }
 
+/// Plugins are built for `wasm32-wasip2`; add the target on a fresh machine.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let out = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
+        .output()?;
+    let libdir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if out.status.success() && libdir.is_dir() {
+        return Ok(());
+    }
+    eprintln!("+ rustup target add wasm32-wasip2");
+    let status = Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip2"])
+        .status()
+        .context("running rustup")?;
+    if !status.success() {
+        bail!("`rustup target add wasm32-wasip2` failed; plugins cannot be built without it");
+    }
+    Ok(())
+}
+
 fn build_plugins(root: &Path) -> anyhow::Result<()> {
+    ensure_wasm_target()?;
     let crates = plugin_crates(root)?;
     let mut args = vec!["build", "--release", "--target", "wasm32-wasip2"];
     for (name, _) in &crates {

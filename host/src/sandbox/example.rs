@@ -104,14 +104,14 @@ pub fn invoice(i: usize) -> Value {
         "customer_id": format!("cust-{:04}", i % 250),
         "issued": format!("2026-{:02}-{:02}", 1 + (i % 9), 1 + (i % 28)),
         "due": format!("2026-{:02}-{:02}", 2 + (i % 9), 1 + (i % 28)),
-        "currency": if i % 5 == 0 { "GBP" } else { "EUR" },
-        "status": if i % 4 == 0 { "paid" } else { "open" },
+        "currency": if i.is_multiple_of(5) { "GBP" } else { "EUR" },
+        "status": if i.is_multiple_of(4) { "paid" } else { "open" },
         "updated_at": format!("2026-10-{:02}T12:00:00Z", 1 + (i % 28)),
         "terms_days": 30,
         "lines": lines,
         "net": money(net_cents),
         "tax": money(tax_cents),
         "total": money(net_cents + tax_cents),
-        "balance": if i % 4 == 0 { "0.00".to_string() } else { money(net_cents + tax_cents) },
+        "balance": if i.is_multiple_of(4) { "0.00".to_string() } else { money(net_cents + tax_cents) },
     })
 }

@@ -3,7 +3,8 @@
 use credence_plugin_sdk::types::{ConfigField, PluginKind, StreamInfo};
 use credence_plugin_sdk::{ConfigEntry, Description, Ledger, Page, PluginError};
 
-struct Misbehaving;
+/// The connector (public: natively, outside wasm, nothing else refers to it).
+pub struct Misbehaving;
 
 impl Ledger for Misbehaving {
     fn describe() -> Description {

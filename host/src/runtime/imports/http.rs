@@ -102,13 +102,11 @@ impl HostState {
             match outcome {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(error) => {
-                    if let PluginError::Permanent(_) = &error {
-                        if self.limit_hit.is_none() && error_is_oversize(&error) {
-                            self.limit_hit = Some(LimitHit::ResponseSize {
-                                limit_mib: self.job.limits.response_mib,
-                                url: strip_query(&url),
-                            });
-                        }
+                    if self.limit_hit.is_none() && error_is_oversize(&error) {
+                        self.limit_hit = Some(LimitHit::ResponseSize {
+                            limit_mib: self.job.limits.response_mib,
+                            url: strip_query(&url),
+                        });
                     }
                     return Err(error);
                 }

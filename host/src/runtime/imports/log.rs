@@ -24,7 +24,7 @@ impl Host for HostState {
                 cut -= 1;
             }
             message.truncate(cut);
-            message.push_str("…");
+            message.push('…');
         }
         match level {
             Level::Trace => tracing::trace!(target: "plugin", "{message}"),
