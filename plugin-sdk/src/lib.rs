@@ -9,6 +9,8 @@
 //! - [`json`] decodes vendor JSON with errors that name the record; [`paging`] keeps cursors typed.
 //! - [`types`] are the contract's records (customer, document, payment, credit report...).
 #![warn(missing_docs)]
+// The README's connector is compiled and its native build checked as a doctest.
+#![doc = include_str!("../README.md")]
 
 #[doc(hidden)]
 pub mod bindings;
