@@ -121,3 +121,40 @@ fn check_reaches_the_vendor_with_the_secret() {
             .contains("no connection named \"unset\"")
     );
 }
+
+#[test]
+fn read_prints_every_record_for_plugin_authors() {
+    let vendor = example_vendor(130);
+    let home = TestHome::new();
+    home.install(&["example-ledger"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "books",
+        "--plugin",
+        "example-ledger",
+        "--set",
+        &format!("base_url={}", vendor.url()),
+        "--secret",
+        "api_token=T",
+    ]);
+    let out = home.run_env(&["read", "books", "--records"], &[("T", "tok")]);
+    assert!(out.status.success());
+    let stdout = crate::support::text(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 130);
+    let first = &lines[0]["record"];
+    assert_eq!(first["remote_id"], "inv-000000");
+    assert_eq!(
+        first["body"]["Invoice"]["totals"]["payable"],
+        credence::sandbox::example::invoice(0)["total"]
+    );
+    assert!(
+        stdout.contains("books       invoices  2      130      130 invoice"),
+        "{stdout}"
+    );
+}

@@ -107,6 +107,32 @@ fn rate_limits_are_retried_after_the_delay_the_vendor_asks() {
 }
 
 #[test]
+fn a_long_retry_after_ends_the_job_as_rate_limited_instead_of_blocking() {
+    let (server, calls) = flaky(usize::MAX, StatusCode::TOO_MANY_REQUESTS, Some("3600"));
+    let home = home_with(&server);
+    let started = Instant::now();
+    let out = home.run_env(&["read", "books", "--json"], &[("BOOKS_TOKEN", "tok")]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "did not sit out an hour"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report[0]["error_kind"], "rate-limited", "{report}");
+    assert!(
+        report[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("retry after 3600 s"),
+        "{report}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "no retry inside the call for an hour-long wait"
+    );
+}
+
+#[test]
 fn server_errors_are_retried_then_reported_as_temporary() {
     let (server, calls) = flaky(2, StatusCode::BAD_GATEWAY, None);
     let home = home_with(&server);

@@ -154,3 +154,57 @@ fn bad_plugin_folders_are_refused_with_the_reason() {
         "nothing half-installed"
     );
 }
+
+#[test]
+fn a_bureau_plugin_answers_lookups_page_by_page() {
+    let home = TestHome::new();
+    home.install(&["test-bureau"]);
+    home.ok(&["connection", "add", "bureau", "--plugin", "test-bureau"]);
+    let out = home.run_env(
+        &[
+            "lookup",
+            "bureau",
+            "--name",
+            "Acme Ltd",
+            "--id",
+            "company-registration:00445790:GB",
+            "--json",
+        ],
+        &[("CREDENCE_NOW", "2026-03-01T09:00:00Z")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::support::text(&out.stderr)
+    );
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let reports = records.as_array().expect("array");
+    assert_eq!(reports.len(), 2, "both pages read: {records}");
+    let second = &reports[1]["body"]["CreditReport"];
+    assert_eq!(second["subject_name"], "Acme Ltd");
+    assert_eq!(
+        second["report_date"], "2026-03-01",
+        "the pinned clock reached the plugin"
+    );
+    assert_eq!(second["rating"], "D");
+    assert_eq!(second["identifiers"][0]["value"], "00445790");
+    let err = home.fails(&["lookup", "bureau", "--name", "X", "--id", "passport:1"]);
+    assert!(err.contains("unknown scheme \"passport\""), "{err}");
+
+    home.install(&["example-ledger"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "books",
+        "--plugin",
+        "example-ledger",
+        "--set",
+        "base_url=http://127.0.0.1:9",
+        "--secret",
+        "api_token=T",
+    ]);
+    let out = home.run_env(&["lookup", "books", "--name", "X"], &[("T", "x")]);
+    assert!(!out.status.success());
+    let err = crate::support::text(&out.stderr);
+    assert!(err.contains("lookups need a bureau plugin"), "{err}");
+}

@@ -3,6 +3,7 @@
 
 mod connection;
 mod demo;
+mod lookup;
 mod output;
 mod plugin;
 mod read;
@@ -50,6 +51,8 @@ enum Command {
     Connection(connection::ConnectionCommand),
     /// Read connections' streams through their plugins and report what came back (nothing is stored).
     Read(read::ReadArgs),
+    /// Look a company up through a bureau connection and show the reports.
+    Lookup(lookup::LookupArgs),
     /// Run the whole job on sample data: bundled plugins, a local vendor sandbox, a throwaway home.
     Demo(demo::DemoArgs),
     /// Serve a local vendor sandbox (the example invoicing API) until interrupted.
@@ -117,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(command) => plugin::run(&Home::open(&cli.home)?, command).await,
         Command::Connection(command) => connection::run(&Home::open(&cli.home)?, command).await,
         Command::Read(args) => read::run(&Home::open(&cli.home)?, args).await,
+        Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox {
             port,

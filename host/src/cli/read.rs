@@ -24,6 +24,9 @@ pub struct ReadArgs {
     max_pages: u32,
     #[arg(long)]
     json: bool,
+    /// Print every record as a JSON line (`{"connection", "stream", "record"}`) before the report.
+    #[arg(long)]
+    records: bool,
 }
 
 /// What one stream of one connection gave.
@@ -65,8 +68,10 @@ fn read_connection(
     job: JobContext,
     only: Option<&str>,
     max_pages: u32,
+    print_records: bool,
     handle: tokio::runtime::Handle,
 ) -> (Vec<StreamReport>, Option<CallError>) {
+    let connection = job.connection.clone();
     let mut reports = Vec::new();
     let mut session = match plugin.session(job, handle) {
         Ok(s) => s,
@@ -90,6 +95,10 @@ fn read_connection(
                     report.pages += 1;
                     report.records += page.records.len() as u64;
                     for record in &page.records {
+                        if print_records {
+                            let line = serde_json::json!({"connection": connection, "stream": stream, "record": record});
+                            println!("{line}");
+                        }
                         *report
                             .kinds
                             .entry(if record.deleted {
@@ -134,16 +143,17 @@ pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         match super::connection::open(home, &runtime, &name) {
             Ok((plugin, job)) => {
-                let (stream, max_pages, handle) = (
+                let (stream, max_pages, records, handle) = (
                     args.stream.clone(),
                     args.max_pages,
+                    args.records,
                     tokio::runtime::Handle::current(),
                 );
                 tasks.push((
                     name,
                     plugin_id,
                     Ok(tokio::task::spawn_blocking(move || {
-                        read_connection(&plugin, job, stream.as_deref(), max_pages, handle)
+                        read_connection(&plugin, job, stream.as_deref(), max_pages, records, handle)
                     })),
                 ));
             }
