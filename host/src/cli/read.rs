@@ -29,6 +29,9 @@ pub struct ReadArgs {
     records: bool,
 }
 
+/// Connections read at the same time.
+const MAX_CONCURRENT_JOBS: usize = 8;
+
 /// What one stream of one connection gave.
 #[derive(Debug, Default, Serialize)]
 pub struct StreamReport {
@@ -134,6 +137,8 @@ pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
         args.names.clone()
     };
     let runtime = Arc::new(super::runtime_for(home)?);
+    // Jobs run on blocking threads; at most this many at once (the instance pool is finite).
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_JOBS));
     let mut tasks = Vec::new();
     for name in names {
         let plugin_id = config
@@ -152,8 +157,22 @@ pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
                 tasks.push((
                     name,
                     plugin_id,
-                    Ok(tokio::task::spawn_blocking(move || {
-                        read_connection(&plugin, job, stream.as_deref(), max_pages, records, handle)
+                    Ok(tokio::spawn({
+                        let permits = permits.clone();
+                        async move {
+                            let _permit = permits.acquire_owned().await;
+                            tokio::task::spawn_blocking(move || {
+                                read_connection(
+                                    &plugin,
+                                    job,
+                                    stream.as_deref(),
+                                    max_pages,
+                                    records,
+                                    handle,
+                                )
+                            })
+                            .await
+                        }
                     })),
                 ));
             }
@@ -163,7 +182,11 @@ pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
     let mut reports = Vec::new();
     for (connection, plugin, task) in tasks {
         let (streams, error, error_kind) = match task {
-            Ok(handle) => match handle.await {
+            Ok(handle) => match handle
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+            {
                 Ok((streams, None)) => (streams, None, None),
                 Ok((streams, Some(e))) => (streams, Some(e.to_string()), Some(e.kind())),
                 Err(e) => (
