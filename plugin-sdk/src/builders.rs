@@ -134,3 +134,64 @@ impl Payment {
         }
     }
 }
+
+impl crate::Description {
+    fn new(id: &str, version: &str, kind: crate::PluginKind) -> Self {
+        crate::Description {
+            id: id.to_string(),
+            version: version.to_string(),
+            kind,
+            streams: Vec::new(),
+            config_fields: Vec::new(),
+        }
+    }
+
+    /// A ledger plugin's description; add streams and fields with the methods below.
+    pub fn ledger(id: &str, version: &str) -> Self {
+        Self::new(id, version, crate::PluginKind::Ledger)
+    }
+
+    /// A bureau plugin's description.
+    pub fn bureau(id: &str, version: &str) -> Self {
+        Self::new(id, version, crate::PluginKind::Bureau)
+    }
+
+    /// Offer a stream.
+    pub fn stream(mut self, name: &str, incremental: bool) -> Self {
+        self.streams.push(crate::StreamInfo {
+            name: name.to_string(),
+            incremental,
+        });
+        self
+    }
+
+    /// Declare a plain setting (mirror of a manifest `[[config]]` entry).
+    pub fn setting(self, key: &str, label: &str, required: bool) -> Self {
+        self.field(key, label, required, false)
+    }
+
+    /// Declare a required secret (its value stays in the host).
+    pub fn secret(self, key: &str, label: &str) -> Self {
+        self.field(key, label, true, true)
+    }
+
+    /// Give the last declared field a default value.
+    pub fn with_default(mut self, value: &str) -> Self {
+        if let Some(field) = self.config_fields.last_mut() {
+            field.default_value = Some(value.to_string());
+        }
+        self
+    }
+
+    fn field(mut self, key: &str, label: &str, required: bool, secret: bool) -> Self {
+        self.config_fields.push(crate::ConfigField {
+            key: key.to_string(),
+            label: label.to_string(),
+            description: String::new(),
+            required,
+            secret,
+            default_value: None,
+        });
+        self
+    }
+}

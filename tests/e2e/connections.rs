@@ -49,40 +49,9 @@ fn check_reaches_the_vendor_with_the_secret() {
     let vendor = example_vendor(5);
     let home = TestHome::new();
     home.install(&["example-ledger"]);
-    let base = format!("base_url={}", vendor.url());
-    home.ok(&[
-        "connection",
-        "add",
-        "good",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        &base,
-        "--secret",
-        "api_token=GOOD_TOKEN",
-    ]);
-    home.ok(&[
-        "connection",
-        "add",
-        "wrong",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        &base,
-        "--secret",
-        "api_token=WRONG_TOKEN",
-    ]);
-    home.ok(&[
-        "connection",
-        "add",
-        "unset",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        &base,
-        "--secret",
-        "api_token=UNSET_TOKEN_VAR",
-    ]);
+    home.add_example_connection("good", &vendor.url(), "GOOD_TOKEN");
+    home.add_example_connection("wrong", &vendor.url(), "WRONG_TOKEN");
+    home.add_example_connection("unset", &vendor.url(), "UNSET_TOKEN_VAR");
     let out = home.run_env(
         &["connection", "check", "--json"],
         &[("GOOD_TOKEN", "tok"), ("WRONG_TOKEN", "nope")],
@@ -127,17 +96,7 @@ fn read_prints_every_record_for_plugin_authors() {
     let vendor = example_vendor(130);
     let home = TestHome::new();
     home.install(&["example-ledger"]);
-    home.ok(&[
-        "connection",
-        "add",
-        "books",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        &format!("base_url={}", vendor.url()),
-        "--secret",
-        "api_token=T",
-    ]);
+    home.add_example_connection("books", &vendor.url(), "T");
     let out = home.run_env(&["read", "books", "--records"], &[("T", "tok")]);
     assert!(out.status.success());
     let stdout = crate::support::text(&out.stdout);

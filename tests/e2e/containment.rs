@@ -47,17 +47,7 @@ fn misbehaving_plugins_are_stopped_and_others_carry_on() {
     let huge = Server::start(Router::new().route("/huge", get(|| async { vec![b'x'; 8 << 20] })));
     let home = TestHome::new();
     home.install(&["example-ledger"]);
-    home.ok(&[
-        "connection",
-        "add",
-        "books",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        &format!("base_url={}", vendor.url()),
-        "--secret",
-        "api_token=BOOKS_TOKEN",
-    ]);
+    home.add_example_connection("books", &vendor.url(), "BOOKS_TOKEN");
     for case in CASES {
         home.install(&[case.plugin]);
         home.ok(&[
@@ -117,17 +107,7 @@ fn a_stopped_plugin_does_not_poison_the_next_job() {
     let home = TestHome::new();
     home.install(&["test-memory-bomb", "example-ledger"]);
     home.ok(&["connection", "add", "bomb", "--plugin", "test-memory-bomb"]);
-    home.ok(&[
-        "connection",
-        "add",
-        "books",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        &format!("base_url={}", vendor.url()),
-        "--secret",
-        "api_token=T",
-    ]);
+    home.add_example_connection("books", &vendor.url(), "T");
     for _ in 0..3 {
         let out = home.run_env(&["read", "bomb", "books", "--json"], &[("T", "tok")]);
         let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");

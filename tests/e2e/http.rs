@@ -76,17 +76,7 @@ async fn tower_call(router: Router, req: axum::extract::Request) -> Response {
 fn home_with(server: &Server) -> TestHome {
     let home = TestHome::new();
     home.install(&["example-ledger"]);
-    home.ok(&[
-        "connection",
-        "add",
-        "books",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        &format!("base_url={}", server.url()),
-        "--secret",
-        "api_token=BOOKS_TOKEN",
-    ]);
+    home.add_example_connection("books", &server.url(), "BOOKS_TOKEN");
     home
 }
 

@@ -95,6 +95,28 @@ impl TestHome {
         }
     }
 
+    /// A connection `name` to the example vendor at `base_url`, its token read from `token_var`.
+    pub fn add_example_connection(&self, name: &str, base_url: &str, token_var: &str) {
+        self.install_once("example-ledger");
+        self.ok(&[
+            "connection",
+            "add",
+            name,
+            "--plugin",
+            "example-ledger",
+            "--set",
+            &format!("base_url={base_url}"),
+            "--secret",
+            &format!("api_token={token_var}"),
+        ]);
+    }
+
+    fn install_once(&self, id: &str) {
+        if !self.path().join("plugins").join(id).is_dir() {
+            self.install(&[id]);
+        }
+    }
+
     /// Lower the host's ceilings in credence.toml (e.g. a short HTTP timeout for a test).
     pub fn set_runtime_limit(&self, key: &str, value: &str) {
         let path = self.path().join("credence.toml");

@@ -3,7 +3,7 @@
 //! bearer token kept by the host. Also the payload of the runtime benchmarks: the same
 //! [`map_page`] runs natively and inside wasm.
 
-use credence_plugin_sdk::types::{ConfigField, Document, PluginKind, StreamInfo};
+use credence_plugin_sdk::types::Document;
 use credence_plugin_sdk::types::{
     DocumentLine, DocumentStatus, PaymentTerms, RecordBody, TaxSubtotal, Totals,
 };
@@ -112,33 +112,10 @@ pub struct ExampleLedger;
 
 impl Ledger for ExampleLedger {
     fn describe() -> Description {
-        Description {
-            id: "example-ledger".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: PluginKind::Ledger,
-            streams: vec![StreamInfo {
-                name: "invoices".into(),
-                incremental: false,
-            }],
-            config_fields: vec![
-                ConfigField {
-                    key: "base_url".into(),
-                    label: "API base URL".into(),
-                    description: "e.g. https://api.example.com".into(),
-                    required: true,
-                    secret: false,
-                    default_value: None,
-                },
-                ConfigField {
-                    key: "api_token".into(),
-                    label: "API token".into(),
-                    description: "bearer token".into(),
-                    required: true,
-                    secret: true,
-                    default_value: None,
-                },
-            ],
-        }
+        Description::ledger("example-ledger", env!("CARGO_PKG_VERSION"))
+            .stream("invoices", false)
+            .setting("base_url", "API base URL", true)
+            .secret("api_token", "API token")
     }
 
     /// Reach the API with the token: a wrong URL or a refused token fails here, not mid-sync.

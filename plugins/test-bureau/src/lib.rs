@@ -1,7 +1,7 @@
 //! A test bureau: answers every lookup with two pages of reports derived from the subject.
 
 use credence_plugin_sdk::types::{
-    CreditEvent, CreditEventKind, CreditReport, Money, PluginKind, RecordBody, Score, StreamInfo,
+    CreditEvent, CreditEventKind, CreditReport, Money, RecordBody, Score,
 };
 use credence_plugin_sdk::{
     Bureau, CompanySubject, Description, Page, PluginError, SourceRecord, paging,
@@ -12,16 +12,7 @@ pub struct TestBureau;
 
 impl Bureau for TestBureau {
     fn describe() -> Description {
-        Description {
-            id: "test-bureau".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: PluginKind::Bureau,
-            streams: vec![StreamInfo {
-                name: "reports".into(),
-                incremental: false,
-            }],
-            config_fields: Vec::new(),
-        }
+        Description::bureau("test-bureau", env!("CARGO_PKG_VERSION")).stream("reports", false)
     }
 
     fn lookup(subject: CompanySubject, cursor: Option<String>) -> Result<Page, PluginError> {

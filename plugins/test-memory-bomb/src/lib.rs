@@ -1,6 +1,5 @@
 //! Misbehaves on purpose: allocates without end in read. Used by the host's containment tests.
 
-use credence_plugin_sdk::types::{ConfigField, PluginKind, StreamInfo};
 use credence_plugin_sdk::{ConfigEntry, Description, Ledger, Page, PluginError};
 
 /// The connector (public: natively, outside wasm, nothing else refers to it).
@@ -8,23 +7,10 @@ pub struct Misbehaving;
 
 impl Ledger for Misbehaving {
     fn describe() -> Description {
-        Description {
-            id: "test-memory-bomb".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: PluginKind::Ledger,
-            streams: vec![StreamInfo {
-                name: "invoices".into(),
-                incremental: false,
-            }],
-            config_fields: vec![ConfigField {
-                key: "base_url".into(),
-                label: "Where the test server is".into(),
-                description: String::new(),
-                required: false,
-                secret: false,
-                default_value: Some("http://127.0.0.1:9".into()),
-            }],
-        }
+        Description::ledger("test-memory-bomb", env!("CARGO_PKG_VERSION"))
+            .stream("invoices", false)
+            .setting("base_url", "Where the test server is", false)
+            .with_default("http://127.0.0.1:9")
     }
 
     /// Does nothing at all: the runtime benchmark's no-op call.
