@@ -115,3 +115,46 @@ fn a_stopped_plugin_does_not_poison_the_next_job() {
         assert_eq!(reports[1]["streams"][0]["records"], 10);
     }
 }
+
+#[test]
+fn the_host_ceiling_caps_what_a_manifest_asks_for() {
+    let home = TestHome::new();
+    home.install(&["test-memory-bomb", "test-infinite-loop"]);
+    home.set_runtime_limit("memory_mib", "8");
+    home.set_runtime_limit("cpu_ms", "100");
+    home.ok(&["connection", "add", "bomb", "--plugin", "test-memory-bomb"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "spin",
+        "--plugin",
+        "test-infinite-loop",
+    ]);
+    let inspect: serde_json::Value =
+        serde_json::from_str(&home.ok(&["plugin", "inspect", "test-memory-bomb", "--json"]))
+            .expect("json");
+    assert_eq!(
+        inspect["limits"]["memory_mib"], 16,
+        "what the manifest asks"
+    );
+    assert_eq!(
+        inspect["effective_limits"]["memory_mib"], 8,
+        "what the host grants"
+    );
+    let out = home.run(&["read", "--json"]);
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        reports[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("memory limit of 8 MiB hit"),
+        "{reports}"
+    );
+    assert!(
+        reports[1]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("CPU limit of 100 ms per call hit"),
+        "{reports}"
+    );
+}
