@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod connections;
 pub mod home;
+pub mod model;
+pub mod normalize;
 pub mod plugins;
 pub mod runtime;
 pub mod sandbox;

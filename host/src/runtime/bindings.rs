@@ -9,7 +9,7 @@ pub mod ledger {
     wasmtime::component::bindgen!({
         world: "ledger",
         path: "../schemas/wit/credence-plugin@0.1.0",
-        additional_derives: [PartialEq, serde::Serialize],
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
     });
 }
 

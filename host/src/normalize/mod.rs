@@ -1,0 +1,93 @@
+//! From what a connector returned (contract types, strings) to the common model (decimals,
+//! dates, currencies), then validated. A record that cannot be normalized or fails validation
+//! becomes a [`Quarantined`] entry with every reason found and its raw payload: never dropped,
+//! never silently "fixed".
+
+mod convert;
+pub mod validate;
+
+use crate::model::{Origin, Record, RecordKind};
+use crate::runtime::bindings::types::{RecordBody, SourceRecord};
+use serde::Serialize;
+
+/// A record held back, with why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quarantined {
+    pub connection: String,
+    pub stream: String,
+    pub remote_id: String,
+    /// Every problem found, each naming the field or the EN 16931 rule.
+    pub reasons: Vec<String>,
+    /// The vendor payload when the connector kept it; otherwise the record as received.
+    pub raw: Option<String>,
+}
+
+/// The record kind a stream carries.
+pub fn stream_kind(stream: &str) -> Option<RecordKind> {
+    match stream {
+        "customers" => Some(RecordKind::Customer),
+        "invoices" => Some(RecordKind::Invoice),
+        "credit-notes" => Some(RecordKind::CreditNote),
+        "payments" => Some(RecordKind::Payment),
+        "reports" => Some(RecordKind::CreditReport),
+        _ => None,
+    }
+}
+
+/// Normalize and validate one record of `stream` from `connection`.
+pub fn normalize(connection: &str, stream: &str, record: SourceRecord) -> Result<Record, Quarantined> {
+    let quarantine = |reasons: Vec<String>, record: &SourceRecord| Quarantined {
+        connection: connection.to_string(),
+        stream: stream.to_string(),
+        remote_id: record.remote_id.clone(),
+        reasons,
+        raw: record.raw.clone().or_else(|| serde_json::to_string(record).ok()),
+    };
+    let mut problems = convert::Problems::default();
+    if record.remote_id.trim().is_empty() {
+        problems.push("remote-id", "is empty; every record needs the vendor's id");
+    }
+    let remote_updated_at = record.remote_updated_at.as_deref().and_then(|t| problems.instant("remote-updated-at", t));
+    let origin = Origin {
+        connection: connection.to_string(),
+        remote_id: record.remote_id.clone(),
+        remote_updated_at,
+        deleted: record.deleted,
+        raw: record.raw.clone(),
+    };
+    let expected = stream_kind(stream);
+    let kind = match (&record.body, expected) {
+        (Some(RecordBody::Rejected(reason)), _) => {
+            return Err(quarantine(vec![format!("the connector could not map it: {reason}")], &record));
+        }
+        (Some(body), _) => convert::kind_of(body),
+        (None, Some(kind)) => kind,
+        (None, None) => {
+            problems.push("stream", &format!("{stream:?} is not a known stream, and a deletion does not say its kind"));
+            RecordKind::Customer
+        }
+    };
+    if let Some(expected) = expected {
+        if kind != expected {
+            problems.push("body", &format!("a {} in stream {stream:?}, which carries {} records", kind.as_str(), expected.as_str()));
+        }
+    }
+    let body = match (&record.body, record.deleted) {
+        (_, true) => None,
+        (None, false) => {
+            problems.push("body", "is missing on a record that is not deleted");
+            None
+        }
+        (Some(body), false) => convert::body(body, &mut problems),
+    };
+    if let Some(body) = &body {
+        for problem in validate::validate(body) {
+            problems.push_rule(problem);
+        }
+    }
+    if problems.is_empty() {
+        Ok(Record { origin, kind, body })
+    } else {
+        Err(quarantine(problems.into_messages(), &record))
+    }
+}

@@ -1,0 +1,109 @@
+//! Rules every normalized record must satisfy. Amounts compare within the currency's rounding:
+//! equal once both are rounded to the minor unit.
+//!
+//! Documents follow the EN 16931 business rules on totals (BR-CO-10 to BR-CO-16); payments must
+//! not allocate more than they are; dates must be in order.
+
+use crate::model::{Body, Currency, Document, Payment};
+use rust_decimal::Decimal;
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// A stable code: the EN 16931 rule (`BR-CO-15`) or Credence's own (`CR-DATES`).
+    pub rule: &'static str,
+    pub message: String,
+}
+
+fn problem(rule: &'static str, message: String) -> Problem {
+    Problem { rule, message }
+}
+
+/// Every rule `body` breaks (empty when valid).
+pub fn validate(body: &Body) -> Vec<Problem> {
+    match body {
+        Body::Invoice(d) | Body::CreditNote(d) => document(d),
+        Body::Payment(p) => payment(p),
+        Body::CreditReport(r) => {
+            let mut problems = Vec::new();
+            if let Some(s) = &r.score {
+                if s.scale_min >= s.scale_max || s.value < s.scale_min || s.value > s.scale_max {
+                    problems.push(problem("CR-SCORE", format!("score {} is not within its scale {}..{}", s.value, s.scale_min, s.scale_max)));
+                }
+            }
+            problems
+        }
+        Body::Customer(_) => Vec::new(),
+    }
+}
+
+fn same(c: &Currency, a: Decimal, b: Decimal) -> bool {
+    c.round(a) == c.round(b)
+}
+
+fn document(d: &Document) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let c = &d.currency;
+    let t = &d.totals;
+    let mut check = |rule: &'static str, what: &str, stated: Decimal, computed: Decimal, how: &str| {
+        if !same(c, stated, computed) {
+            out.push(problem(rule, format!("{what} is {stated} {c} but {how} gives {computed} {c}")));
+        }
+    };
+    if !d.lines.is_empty() {
+        let sum: Decimal = d.lines.iter().map(|l| l.net_amount).sum();
+        check("BR-CO-10", "the sum of line net amounts", t.line_total, sum, "adding the lines");
+    }
+    let allowances: Vec<Decimal> = d.allowances_charges.iter().filter(|a| !a.is_charge).map(|a| a.amount).collect();
+    if !allowances.is_empty() {
+        check("BR-CO-11", "the allowance total", t.allowance_total, allowances.iter().sum(), "adding the allowances");
+    }
+    let charges: Vec<Decimal> = d.allowances_charges.iter().filter(|a| a.is_charge).map(|a| a.amount).collect();
+    if !charges.is_empty() {
+        check("BR-CO-12", "the charge total", t.charge_total, charges.iter().sum(), "adding the charges");
+    }
+    check(
+        "BR-CO-13",
+        "the total without tax",
+        t.tax_exclusive,
+        t.line_total - t.allowance_total + t.charge_total,
+        "lines - allowances + charges",
+    );
+    if !d.tax_breakdown.is_empty() {
+        let sum: Decimal = d.tax_breakdown.iter().map(|s| s.tax_amount).sum();
+        check("BR-CO-14", "the tax total", t.tax_total, sum, "adding the tax breakdown");
+    }
+    check("BR-CO-15", "the total with tax", t.tax_inclusive, t.tax_exclusive + t.tax_total, "total without tax + tax");
+    check("BR-CO-16", "the amount due", t.payable, t.tax_inclusive - t.prepaid + t.rounding, "total with tax - prepaid + rounding");
+    if let Some(due) = d.due_date {
+        if due < d.issue_date {
+            out.push(problem("CR-DATES", format!("due date {due} is before the issue date {}", d.issue_date)));
+        }
+    }
+    let payable = t.payable.abs();
+    if d.amount_outstanding.abs() > payable + c.minor_unit() / Decimal::TWO {
+        out.push(problem(
+            "CR-OUTSTANDING",
+            format!("{} {c} outstanding is more than the {} {c} due", d.amount_outstanding, t.payable),
+        ));
+    }
+    out
+}
+
+fn payment(p: &Payment) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let c = &p.amount.currency;
+    for (i, a) in p.allocations.iter().enumerate() {
+        if a.amount <= Decimal::ZERO {
+            out.push(problem("CR-ALLOCATION", format!("allocation {} to {} is {} {c}; allocations must be positive", i + 1, a.target_remote_id, a.amount)));
+        }
+    }
+    let allocated: Decimal = p.allocations.iter().map(|a| a.amount).sum();
+    if c.round(allocated) > c.round(p.amount.amount) {
+        out.push(problem(
+            "CR-ALLOCATION",
+            format!("allocations add up to {allocated} {c}, more than the payment of {} {c}", p.amount.amount),
+        ));
+    }
+    out
+}
