@@ -22,13 +22,17 @@ fn normalization_matches_the_golden_files() {
         .expect("tests/normalize")
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".expected.json"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "json")
+                && !p.to_string_lossy().ends_with(".expected.json")
+        })
         .collect();
     cases.sort();
     assert!(cases.len() >= 10, "the cases are there");
     let mut failures = Vec::new();
     for path in cases {
-        let case: Case = serde_json::from_str(&std::fs::read_to_string(&path).expect("read case")).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let case: Case = serde_json::from_str(&std::fs::read_to_string(&path).expect("read case"))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let outcome = match normalize("books", &case.stream, case.record) {
             Ok(record) => serde_json::json!({ "normalized": record }),
             Err(quarantined) => serde_json::json!({ "quarantined": quarantined }),
@@ -41,8 +45,14 @@ fn normalization_matches_the_golden_files() {
         }
         match std::fs::read_to_string(&expected_path) {
             Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!("{}:\n--- expected\n{expected}\n--- actual\n{actual}", path.display())),
-            Err(_) => failures.push(format!("{} has no golden file; run with CREDENCE_BLESS=1 and review it", path.display())),
+            Ok(expected) => failures.push(format!(
+                "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
+                path.display()
+            )),
+            Err(_) => failures.push(format!(
+                "{} has no golden file; run with CREDENCE_BLESS=1 and review it",
+                path.display()
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

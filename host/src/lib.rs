@@ -12,3 +12,4 @@ pub mod normalize;
 pub mod plugins;
 pub mod runtime;
 pub mod sandbox;
+pub mod schema;

@@ -55,6 +55,12 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// Run the whole job on sample data: bundled plugins, a local vendor sandbox, a throwaway home.
     Demo(demo::DemoArgs),
+    /// Print the JSON Schemas of the common model and the config files, or write them to a folder.
+    Schema {
+        /// Write `*.schema.json` files into this folder instead of printing.
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
     /// Serve a local vendor sandbox (the example invoicing API) until interrupted.
     Sandbox {
         /// Port on 127.0.0.1 (0: any free port).
@@ -122,6 +128,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Read(args) => read::run(&Home::open(&cli.home)?, args).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Schema { write } => {
+            for (name, text) in crate::schema::rendered() {
+                match &write {
+                    Some(dir) => {
+                        std::fs::create_dir_all(dir)?;
+                        std::fs::write(dir.join(name), text)?;
+                        println!("wrote {}", dir.join(name).display());
+                    }
+                    None => println!("// {name}\n{text}"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sandbox {
             port,
             invoices,

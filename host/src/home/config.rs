@@ -35,7 +35,7 @@ http_retries = 4        # retries on 429 / 5xx / connection failures, with backo
 # secrets = { access_token = "XERO_ACCESS_TOKEN" }
 "#;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredenceConfig {
     #[serde(default)]
@@ -48,7 +48,7 @@ pub struct CredenceConfig {
     pub connections: BTreeMap<String, ConnectionConfig>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     /// SQLite file, relative to the home.
@@ -72,7 +72,7 @@ impl Default for StorageConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
     #[serde(default = "default_policy")]
@@ -91,7 +91,7 @@ impl Default for PolicyConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeConfig {
     #[serde(default = "host_cap")]
@@ -110,7 +110,7 @@ pub fn host_cap() -> Limits {
 }
 
 /// One connection: a plugin plus its settings and the environment variables of its secrets.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
     pub plugin: String,

@@ -7,13 +7,16 @@
 //! The JSON Schema in `schemas/json/` is generated from these types (`credence schema`).
 
 mod currency;
-mod party;
 mod document;
+mod party;
 mod payment;
 mod report;
 
 pub use currency::Currency;
-pub use document::{AllowanceCharge, Document, DocumentKind, DocumentLine, DocumentStatus, PaymentTerms, TaxSubtotal, Totals};
+pub use document::{
+    AllowanceCharge, Document, DocumentKind, DocumentLine, DocumentStatus, PaymentTerms,
+    TaxSubtotal, Totals,
+};
 pub use party::{Address, Contact, Customer, IdScheme, Identifier};
 pub use payment::{Allocation, AllocationTarget, Payment};
 pub use report::{CreditEvent, CreditEventKind, CreditReport, Score};
@@ -47,7 +50,9 @@ pub struct Origin {
 }
 
 /// The kinds of record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordKind {
     Customer,

@@ -17,7 +17,8 @@ impl Problems {
     }
 
     pub fn push_rule(&mut self, problem: Problem) {
-        self.0.push(format!("{}: {}", problem.rule, problem.message));
+        self.0
+            .push(format!("{}: {}", problem.rule, problem.message));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -30,7 +31,11 @@ impl Problems {
 
     pub fn decimal(&mut self, field: &str, text: &str) -> Option<Decimal> {
         let t = text.trim();
-        let parsed = if t.contains(['e', 'E']) { Decimal::from_scientific(t) } else { Decimal::from_str(t) };
+        let parsed = if t.contains(['e', 'E']) {
+            Decimal::from_scientific(t)
+        } else {
+            Decimal::from_str(t)
+        };
         match parsed {
             Ok(d) => Some(d),
             Err(_) => {
@@ -49,9 +54,19 @@ impl Problems {
         // Accept a full timestamp too, taking its calendar date.
         let day = t.get(..10).unwrap_or(t);
         match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
-            Ok(d) if t.len() == 10 || t.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b' ') => Some(d),
+            Ok(d)
+                if t.len() == 10
+                    || t.as_bytes()
+                        .get(10)
+                        .is_some_and(|b| *b == b'T' || *b == b' ') =>
+            {
+                Some(d)
+            }
             _ => {
-                self.push(field, &format!("{text:?} is not an ISO 8601 date (YYYY-MM-DD)"));
+                self.push(
+                    field,
+                    &format!("{text:?} is not an ISO 8601 date (YYYY-MM-DD)"),
+                );
                 None
             }
         }
@@ -87,7 +102,10 @@ impl Problems {
     fn money(&mut self, field: &str, m: &wit::Money) -> Option<Money> {
         let amount = self.decimal(&format!("{field}.amount"), &m.amount);
         let currency = self.currency(&format!("{field}.currency"), &m.currency);
-        Some(Money { amount: amount?, currency: currency? })
+        Some(Money {
+            amount: amount?,
+            currency: currency?,
+        })
     }
 }
 
@@ -124,7 +142,12 @@ pub fn identifier(i: &wit::PartyIdentifier) -> model::Identifier {
     };
     model::Identifier {
         scheme,
-        value: i.value.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase(),
+        value: i
+            .value
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_uppercase(),
         country: i.country.as_ref().map(|c| c.trim().to_ascii_uppercase()),
     }
 }
@@ -133,12 +156,23 @@ fn customer(c: &wit::Customer, p: &mut Problems) -> Option<model::Customer> {
     if c.name.trim().is_empty() {
         p.push("name", "is empty");
     }
-    let currency = c.currency.as_deref().and_then(|code| p.currency("currency", code));
-    let credit_limit = c.credit_limit.as_ref().and_then(|m| p.money("credit-limit", m));
+    let currency = c
+        .currency
+        .as_deref()
+        .and_then(|code| p.currency("currency", code));
+    let credit_limit = c
+        .credit_limit
+        .as_ref()
+        .and_then(|m| p.money("credit-limit", m));
     Some(model::Customer {
         name: c.name.trim().to_string(),
         legal_name: c.legal_name.clone(),
-        identifiers: c.identifiers.iter().map(identifier).filter(|i| !i.value.is_empty()).collect(),
+        identifiers: c
+            .identifiers
+            .iter()
+            .map(identifier)
+            .filter(|i| !i.value.is_empty())
+            .collect(),
         addresses: c
             .addresses
             .iter()
@@ -153,7 +187,12 @@ fn customer(c: &wit::Customer, p: &mut Problems) -> Option<model::Customer> {
         contacts: c
             .contacts
             .iter()
-            .map(|x| model::Contact { name: x.name.clone(), email: x.email.clone(), phone: x.phone.clone(), role: x.role.clone() })
+            .map(|x| model::Contact {
+                name: x.name.clone(),
+                email: x.email.clone(),
+                phone: x.phone.clone(),
+                role: x.role.clone(),
+            })
             .collect(),
         language: c.language.clone(),
         currency,
@@ -177,7 +216,9 @@ fn document(d: &wit::Document, p: &mut Problems) -> Option<model::Document> {
             description: l.description.clone(),
             quantity: p.opt_decimal(&f("quantity"), &l.quantity),
             unit_price: p.opt_decimal(&f("unit-price"), &l.unit_price),
-            net_amount: p.decimal(&f("net-amount"), &l.net_amount).unwrap_or_default(),
+            net_amount: p
+                .decimal(&f("net-amount"), &l.net_amount)
+                .unwrap_or_default(),
             tax_category: l.tax_category.clone(),
             tax_rate: p.opt_decimal(&f("tax-rate"), &l.tax_rate),
             item_id: l.item_id.clone(),
@@ -188,10 +229,15 @@ fn document(d: &wit::Document, p: &mut Problems) -> Option<model::Document> {
     for (i, a) in d.allowances_charges.iter().enumerate() {
         allowances_charges.push(model::AllowanceCharge {
             is_charge: a.is_charge,
-            amount: p.decimal(&format!("allowances-charges[{}].amount", i + 1), &a.amount).unwrap_or_default(),
+            amount: p
+                .decimal(&format!("allowances-charges[{}].amount", i + 1), &a.amount)
+                .unwrap_or_default(),
             reason: a.reason.clone(),
             tax_category: a.tax_category.clone(),
-            tax_rate: p.opt_decimal(&format!("allowances-charges[{}].tax-rate", i + 1), &a.tax_rate),
+            tax_rate: p.opt_decimal(
+                &format!("allowances-charges[{}].tax-rate", i + 1),
+                &a.tax_rate,
+            ),
         });
     }
     let mut tax_breakdown = Vec::new();
@@ -199,20 +245,40 @@ fn document(d: &wit::Document, p: &mut Problems) -> Option<model::Document> {
         tax_breakdown.push(model::TaxSubtotal {
             category: t.category.clone(),
             rate: p.opt_decimal(&format!("tax-breakdown[{}].rate", i + 1), &t.rate),
-            taxable_amount: p.decimal(&format!("tax-breakdown[{}].taxable-amount", i + 1), &t.taxable_amount).unwrap_or_default(),
-            tax_amount: p.decimal(&format!("tax-breakdown[{}].tax-amount", i + 1), &t.tax_amount).unwrap_or_default(),
+            taxable_amount: p
+                .decimal(
+                    &format!("tax-breakdown[{}].taxable-amount", i + 1),
+                    &t.taxable_amount,
+                )
+                .unwrap_or_default(),
+            tax_amount: p
+                .decimal(
+                    &format!("tax-breakdown[{}].tax-amount", i + 1),
+                    &t.tax_amount,
+                )
+                .unwrap_or_default(),
             exemption_reason: t.exemption_reason.clone(),
         });
     }
     let t = &d.totals;
-    let zero = |p: &mut Problems, field: &str, v: &Option<String>| p.opt_decimal(field, v).unwrap_or_default();
+    let zero = |p: &mut Problems, field: &str, v: &Option<String>| {
+        p.opt_decimal(field, v).unwrap_or_default()
+    };
     let totals = model::Totals {
-        line_total: p.decimal("totals.line-total", &t.line_total).unwrap_or_default(),
+        line_total: p
+            .decimal("totals.line-total", &t.line_total)
+            .unwrap_or_default(),
         allowance_total: zero(p, "totals.allowance-total", &t.allowance_total),
         charge_total: zero(p, "totals.charge-total", &t.charge_total),
-        tax_exclusive: p.decimal("totals.tax-exclusive", &t.tax_exclusive).unwrap_or_default(),
-        tax_total: p.decimal("totals.tax-total", &t.tax_total).unwrap_or_default(),
-        tax_inclusive: p.decimal("totals.tax-inclusive", &t.tax_inclusive).unwrap_or_default(),
+        tax_exclusive: p
+            .decimal("totals.tax-exclusive", &t.tax_exclusive)
+            .unwrap_or_default(),
+        tax_total: p
+            .decimal("totals.tax-total", &t.tax_total)
+            .unwrap_or_default(),
+        tax_inclusive: p
+            .decimal("totals.tax-inclusive", &t.tax_inclusive)
+            .unwrap_or_default(),
         prepaid: zero(p, "totals.prepaid", &t.prepaid),
         rounding: zero(p, "totals.rounding", &t.rounding),
         payable: p.decimal("totals.payable", &t.payable).unwrap_or_default(),
@@ -231,7 +297,10 @@ fn document(d: &wit::Document, p: &mut Problems) -> Option<model::Document> {
         p.push("number", "is empty");
     }
     if d.customer_remote_id.trim().is_empty() {
-        p.push("customer-remote-id", "is empty; the document must name its customer");
+        p.push(
+            "customer-remote-id",
+            "is empty; the document must name its customer",
+        );
     }
     Some(model::Document {
         number: d.number.trim().to_string(),
@@ -271,7 +340,9 @@ fn payment(x: &wit::Payment, p: &mut Problems) -> Option<model::Payment> {
                 wit::AllocationTarget::CreditNote => model::AllocationTarget::CreditNote,
             },
             target_remote_id: a.target_remote_id.clone(),
-            amount: p.decimal(&format!("allocations[{}].amount", i + 1), &a.amount).unwrap_or_default(),
+            amount: p
+                .decimal(&format!("allocations[{}].amount", i + 1), &a.amount)
+                .unwrap_or_default(),
         });
     }
     Some(model::Payment {
@@ -294,7 +365,10 @@ fn report(r: &wit::CreditReport, p: &mut Problems) -> Option<model::CreditReport
             higher_is_better: s.higher_is_better,
         })
     });
-    let recommended_limit = r.recommended_limit.as_ref().and_then(|m| p.money("recommended-limit", m));
+    let recommended_limit = r
+        .recommended_limit
+        .as_ref()
+        .and_then(|m| p.money("recommended-limit", m));
     let events = r
         .events
         .iter()
@@ -310,7 +384,10 @@ fn report(r: &wit::CreditReport, p: &mut Problems) -> Option<model::CreditReport
                 wit::CreditEventKind::RatingChange => model::CreditEventKind::RatingChange,
                 wit::CreditEventKind::Other => model::CreditEventKind::Other,
             },
-            date: e.date.as_deref().and_then(|d| p.date(&format!("events[{}].date", i + 1), d)),
+            date: e
+                .date
+                .as_deref()
+                .and_then(|d| p.date(&format!("events[{}].date", i + 1), d)),
             description: e.description.clone(),
         })
         .collect();

@@ -35,19 +35,29 @@ pub fn stream_kind(stream: &str) -> Option<RecordKind> {
 }
 
 /// Normalize and validate one record of `stream` from `connection`.
-pub fn normalize(connection: &str, stream: &str, record: SourceRecord) -> Result<Record, Quarantined> {
+pub fn normalize(
+    connection: &str,
+    stream: &str,
+    record: SourceRecord,
+) -> Result<Record, Quarantined> {
     let quarantine = |reasons: Vec<String>, record: &SourceRecord| Quarantined {
         connection: connection.to_string(),
         stream: stream.to_string(),
         remote_id: record.remote_id.clone(),
         reasons,
-        raw: record.raw.clone().or_else(|| serde_json::to_string(record).ok()),
+        raw: record
+            .raw
+            .clone()
+            .or_else(|| serde_json::to_string(record).ok()),
     };
     let mut problems = convert::Problems::default();
     if record.remote_id.trim().is_empty() {
         problems.push("remote-id", "is empty; every record needs the vendor's id");
     }
-    let remote_updated_at = record.remote_updated_at.as_deref().and_then(|t| problems.instant("remote-updated-at", t));
+    let remote_updated_at = record
+        .remote_updated_at
+        .as_deref()
+        .and_then(|t| problems.instant("remote-updated-at", t));
     let origin = Origin {
         connection: connection.to_string(),
         remote_id: record.remote_id.clone(),
@@ -58,19 +68,32 @@ pub fn normalize(connection: &str, stream: &str, record: SourceRecord) -> Result
     let expected = stream_kind(stream);
     let kind = match (&record.body, expected) {
         (Some(RecordBody::Rejected(reason)), _) => {
-            return Err(quarantine(vec![format!("the connector could not map it: {reason}")], &record));
+            return Err(quarantine(
+                vec![format!("the connector could not map it: {reason}")],
+                &record,
+            ));
         }
         (Some(body), _) => convert::kind_of(body),
         (None, Some(kind)) => kind,
         (None, None) => {
-            problems.push("stream", &format!("{stream:?} is not a known stream, and a deletion does not say its kind"));
+            problems.push(
+                "stream",
+                &format!("{stream:?} is not a known stream, and a deletion does not say its kind"),
+            );
             RecordKind::Customer
         }
     };
-    if let Some(expected) = expected {
-        if kind != expected {
-            problems.push("body", &format!("a {} in stream {stream:?}, which carries {} records", kind.as_str(), expected.as_str()));
-        }
+    if let Some(expected) = expected
+        && kind != expected
+    {
+        problems.push(
+            "body",
+            &format!(
+                "a {} in stream {stream:?}, which carries {} records",
+                kind.as_str(),
+                expected.as_str()
+            ),
+        );
     }
     let body = match (&record.body, record.deleted) {
         (_, true) => None,

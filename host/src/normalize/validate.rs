@@ -26,10 +26,16 @@ pub fn validate(body: &Body) -> Vec<Problem> {
         Body::Payment(p) => payment(p),
         Body::CreditReport(r) => {
             let mut problems = Vec::new();
-            if let Some(s) = &r.score {
-                if s.scale_min >= s.scale_max || s.value < s.scale_min || s.value > s.scale_max {
-                    problems.push(problem("CR-SCORE", format!("score {} is not within its scale {}..{}", s.value, s.scale_min, s.scale_max)));
-                }
+            if let Some(s) = &r.score
+                && (s.scale_min >= s.scale_max || s.value < s.scale_min || s.value > s.scale_max)
+            {
+                problems.push(problem(
+                    "CR-SCORE",
+                    format!(
+                        "score {} is not within its scale {}..{}",
+                        s.value, s.scale_min, s.scale_max
+                    ),
+                ));
             }
             problems
         }
@@ -45,22 +51,54 @@ fn document(d: &Document) -> Vec<Problem> {
     let mut out = Vec::new();
     let c = &d.currency;
     let t = &d.totals;
-    let mut check = |rule: &'static str, what: &str, stated: Decimal, computed: Decimal, how: &str| {
-        if !same(c, stated, computed) {
-            out.push(problem(rule, format!("{what} is {stated} {c} but {how} gives {computed} {c}")));
-        }
-    };
+    let mut check =
+        |rule: &'static str, what: &str, stated: Decimal, computed: Decimal, how: &str| {
+            if !same(c, stated, computed) {
+                out.push(problem(
+                    rule,
+                    format!("{what} is {stated} {c} but {how} gives {computed} {c}"),
+                ));
+            }
+        };
     if !d.lines.is_empty() {
         let sum: Decimal = d.lines.iter().map(|l| l.net_amount).sum();
-        check("BR-CO-10", "the sum of line net amounts", t.line_total, sum, "adding the lines");
+        check(
+            "BR-CO-10",
+            "the sum of line net amounts",
+            t.line_total,
+            sum,
+            "adding the lines",
+        );
     }
-    let allowances: Vec<Decimal> = d.allowances_charges.iter().filter(|a| !a.is_charge).map(|a| a.amount).collect();
+    let allowances: Vec<Decimal> = d
+        .allowances_charges
+        .iter()
+        .filter(|a| !a.is_charge)
+        .map(|a| a.amount)
+        .collect();
     if !allowances.is_empty() {
-        check("BR-CO-11", "the allowance total", t.allowance_total, allowances.iter().sum(), "adding the allowances");
+        check(
+            "BR-CO-11",
+            "the allowance total",
+            t.allowance_total,
+            allowances.iter().sum(),
+            "adding the allowances",
+        );
     }
-    let charges: Vec<Decimal> = d.allowances_charges.iter().filter(|a| a.is_charge).map(|a| a.amount).collect();
+    let charges: Vec<Decimal> = d
+        .allowances_charges
+        .iter()
+        .filter(|a| a.is_charge)
+        .map(|a| a.amount)
+        .collect();
     if !charges.is_empty() {
-        check("BR-CO-12", "the charge total", t.charge_total, charges.iter().sum(), "adding the charges");
+        check(
+            "BR-CO-12",
+            "the charge total",
+            t.charge_total,
+            charges.iter().sum(),
+            "adding the charges",
+        );
     }
     check(
         "BR-CO-13",
@@ -71,20 +109,44 @@ fn document(d: &Document) -> Vec<Problem> {
     );
     if !d.tax_breakdown.is_empty() {
         let sum: Decimal = d.tax_breakdown.iter().map(|s| s.tax_amount).sum();
-        check("BR-CO-14", "the tax total", t.tax_total, sum, "adding the tax breakdown");
+        check(
+            "BR-CO-14",
+            "the tax total",
+            t.tax_total,
+            sum,
+            "adding the tax breakdown",
+        );
     }
-    check("BR-CO-15", "the total with tax", t.tax_inclusive, t.tax_exclusive + t.tax_total, "total without tax + tax");
-    check("BR-CO-16", "the amount due", t.payable, t.tax_inclusive - t.prepaid + t.rounding, "total with tax - prepaid + rounding");
-    if let Some(due) = d.due_date {
-        if due < d.issue_date {
-            out.push(problem("CR-DATES", format!("due date {due} is before the issue date {}", d.issue_date)));
-        }
+    check(
+        "BR-CO-15",
+        "the total with tax",
+        t.tax_inclusive,
+        t.tax_exclusive + t.tax_total,
+        "total without tax + tax",
+    );
+    check(
+        "BR-CO-16",
+        "the amount due",
+        t.payable,
+        t.tax_inclusive - t.prepaid + t.rounding,
+        "total with tax - prepaid + rounding",
+    );
+    if let Some(due) = d.due_date
+        && due < d.issue_date
+    {
+        out.push(problem(
+            "CR-DATES",
+            format!("due date {due} is before the issue date {}", d.issue_date),
+        ));
     }
     let payable = t.payable.abs();
     if d.amount_outstanding.abs() > payable + c.minor_unit() / Decimal::TWO {
         out.push(problem(
             "CR-OUTSTANDING",
-            format!("{} {c} outstanding is more than the {} {c} due", d.amount_outstanding, t.payable),
+            format!(
+                "{} {c} outstanding is more than the {} {c} due",
+                d.amount_outstanding, t.payable
+            ),
         ));
     }
     out
@@ -95,14 +157,25 @@ fn payment(p: &Payment) -> Vec<Problem> {
     let c = &p.amount.currency;
     for (i, a) in p.allocations.iter().enumerate() {
         if a.amount <= Decimal::ZERO {
-            out.push(problem("CR-ALLOCATION", format!("allocation {} to {} is {} {c}; allocations must be positive", i + 1, a.target_remote_id, a.amount)));
+            out.push(problem(
+                "CR-ALLOCATION",
+                format!(
+                    "allocation {} to {} is {} {c}; allocations must be positive",
+                    i + 1,
+                    a.target_remote_id,
+                    a.amount
+                ),
+            ));
         }
     }
     let allocated: Decimal = p.allocations.iter().map(|a| a.amount).sum();
     if c.round(allocated) > c.round(p.amount.amount) {
         out.push(problem(
             "CR-ALLOCATION",
-            format!("allocations add up to {allocated} {c}, more than the payment of {} {c}", p.amount.amount),
+            format!(
+                "allocations add up to {allocated} {c}, more than the payment of {} {c}",
+                p.amount.amount
+            ),
         ));
     }
     out

@@ -35,7 +35,7 @@ pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0"];
 /// Name of the manifest file in a plugin folder.
 pub const MANIFEST_FILE: &str = "credence-plugin.toml";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Lowercase letters, digits and dashes; unique among installed plugins.
@@ -62,7 +62,7 @@ fn default_wasm() -> String {
 }
 
 /// What the plugin may reach. Nothing by default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Capabilities {
     /// Hosts (`api.example.com`, `*.example.com`: https only), origins or URL prefixes
@@ -75,7 +75,7 @@ pub struct Capabilities {
 }
 
 /// A connection setting the plugin needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigField {
     pub key: String,

@@ -11,7 +11,7 @@ use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 
 /// Limits for one plugin job. Every field is optional in a manifest; missing ones take the
 /// host's defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Linear memory of the plugin, in MiB.

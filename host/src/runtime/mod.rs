@@ -47,7 +47,9 @@ pub enum RuntimeError {
 }
 
 /// The kind of a plugin, matching the contract's worlds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum PluginKind {
     Ledger,
