@@ -13,3 +13,5 @@ pub mod plugins;
 pub mod runtime;
 pub mod sandbox;
 pub mod schema;
+pub mod store;
+pub mod sync;

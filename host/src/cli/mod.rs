@@ -7,6 +7,7 @@ mod lookup;
 mod output;
 mod plugin;
 mod read;
+mod sync;
 
 use crate::home::Home;
 use clap::{Parser, Subcommand};
@@ -49,6 +50,13 @@ enum Command {
     /// Configure and check connections (a plugin plus its settings and secrets).
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
+    /// Sync connections into the store: every stream, page by page, validated; counts per stream.
+    Sync(sync::SyncArgs),
+    /// Records held back by validation, with the reasons and the raw payload.
+    Quarantine {
+        #[arg(long)]
+        json: bool,
+    },
     /// Read connections' streams through their plugins and report what came back (nothing is stored).
     Read(read::ReadArgs),
     /// Look a company up through a bureau connection and show the reports.
@@ -125,6 +133,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Plugin(command) => plugin::run(&Home::open(&cli.home)?, command).await,
         Command::Connection(command) => connection::run(&Home::open(&cli.home)?, command).await,
+        Command::Sync(args) => sync::run(&Home::open(&cli.home)?, args).await,
+        Command::Quarantine { json } => sync::quarantine(&Home::open(&cli.home)?, json).await,
         Command::Read(args) => read::run(&Home::open(&cli.home)?, args).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Demo(args) => demo::run(args).await,

@@ -1,0 +1,117 @@
+//! Durable storage of normalized records, cursors, quarantine and history.
+//!
+//! [`Store`] is what the sync loop and the rules use; [`sqlite::SqliteStore`] is the embedded
+//! default (a file in the home). Invariants, whatever the backend:
+//! - records are keyed by (connection, kind, remote id) and upserted idempotently: the same page
+//!   twice changes nothing the second time;
+//! - a remote deletion leaves a tombstone, never a hole;
+//! - a page's records, its quarantine entries and the cursor that produced it are committed in one
+//!   transaction, so a crash at any point resumes from the last committed page;
+//! - every change is appended to the history, so any past date can be reconstructed.
+
+pub mod sqlite;
+
+use crate::model::{Record, RecordKind};
+use crate::normalize::Quarantined;
+use serde::Serialize;
+
+/// Why the store failed. Messages name the database and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("database error ({context}): {message}")]
+    Query {
+        context: &'static str,
+        message: String,
+    },
+    #[error(
+        "the database {path} was written by a newer Credence (schema version {found}, this one knows {known}); upgrade Credence"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+}
+
+/// One page to commit.
+#[derive(Debug, Default)]
+pub struct PageCommit {
+    pub connection: String,
+    pub stream: String,
+    pub records: Vec<Record>,
+    pub quarantined: Vec<Quarantined>,
+    /// The cursor the plugin returned with this page.
+    pub cursor: Option<String>,
+    /// Whether the plugin has more pages for this sync (false: the stream is complete).
+    pub has_more: bool,
+    /// When the host received the page (history is stamped with it).
+    pub received_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Where a stream stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SavedCursor {
+    pub cursor: Option<String>,
+    /// The last sync read the stream to its end (false: it was interrupted and resumes here).
+    pub complete: bool,
+}
+
+/// What committing a page changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PageCounts {
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    pub quarantined: u64,
+}
+
+impl std::ops::AddAssign for PageCounts {
+    fn add_assign(&mut self, o: PageCounts) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.deleted += o.deleted;
+        self.quarantined += o.quarantined;
+    }
+}
+
+/// A quarantined record as the user sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantineEntry {
+    pub connection: String,
+    pub stream: String,
+    pub remote_id: String,
+    pub reasons: Vec<String>,
+    pub raw: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// A stored record with its bookkeeping.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRecord {
+    pub record: Record,
+    pub first_seen: String,
+    pub last_changed: String,
+}
+
+/// The storage interface shared by the SQLite and (server mode) PostgreSQL backends.
+pub trait Store: Send {
+    /// The saved cursor of a stream (`None`: never read).
+    fn cursor(&self, connection: &str, stream: &str) -> Result<Option<SavedCursor>, StoreError>;
+    /// Commit a page, its quarantine entries and its cursor atomically.
+    fn commit_page(&mut self, page: &PageCommit) -> Result<PageCounts, StoreError>;
+    /// Everything in quarantine, oldest first.
+    fn quarantine(&self) -> Result<Vec<QuarantineEntry>, StoreError>;
+    /// Current records of one kind (tombstones included, flagged deleted).
+    fn records(&self, kind: RecordKind) -> Result<Vec<StoredRecord>, StoreError>;
+    /// Records of one kind as they stood at the end of `as_of` (from the history).
+    fn records_as_of(
+        &self,
+        kind: RecordKind,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Record>, StoreError>;
+}

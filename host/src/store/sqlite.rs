@@ -1,0 +1,316 @@
+//! The embedded store: one SQLite file in the Credence home (WAL journal, synchronous=FULL so
+//! a committed page survives a power cut).
+
+use super::{
+    PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError, StoredRecord,
+};
+use crate::model::{Record, RecordKind};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: records, history, cursors, quarantine.
+    r#"
+    CREATE TABLE records (
+        connection TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        remote_updated_at TEXT,
+        deleted INTEGER NOT NULL,
+        body TEXT,
+        raw TEXT,
+        digest TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        PRIMARY KEY (connection, kind, remote_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE record_history (
+        id INTEGER PRIMARY KEY,
+        connection TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        change TEXT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX record_history_by_key ON record_history (kind, connection, remote_id, valid_from);
+    CREATE TABLE cursors (
+        connection TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        cursor TEXT,
+        complete INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connection, stream)
+    ) WITHOUT ROWID;
+    CREATE TABLE quarantine (
+        connection TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        raw TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (connection, stream, remote_id)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+pub struct SqliteStore {
+    db: Connection,
+}
+
+fn query(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Query {
+        context,
+        message: e.to_string(),
+    }
+}
+
+fn json_err(context: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
+    move |e| StoreError::Query {
+        context,
+        message: e.to_string(),
+    }
+}
+
+impl SqliteStore {
+    /// Open (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        let db = Connection::open(path).map_err(|e| open(e.to_string()))?;
+        db.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| open(e.to_string()))?;
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+        )
+        .map_err(|e| open(e.to_string()))?;
+        let mut store = SqliteStore { db };
+        store.migrate(path)?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<(), StoreError> {
+        let version: i64 = self
+            .db
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(query("reading the schema version"))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: path.display().to_string(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.db.transaction().map_err(query("migrating"))?;
+            tx.execute_batch(sql).map_err(query("migrating"))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .map_err(query("migrating"))?;
+            tx.commit().map_err(query("migrating"))?;
+        }
+        Ok(())
+    }
+}
+
+fn digest(record: &Record) -> Result<String, StoreError> {
+    // The origin's raw payload and updated-at do not make a change on their own: the content does.
+    let key = serde_json::to_vec(&(&record.body, record.origin.deleted))
+        .map_err(json_err("hashing a record"))?;
+    Ok(hex::encode(Sha256::digest(key)))
+}
+
+impl Store for SqliteStore {
+    fn cursor(&self, connection: &str, stream: &str) -> Result<Option<SavedCursor>, StoreError> {
+        self.db
+            .query_row(
+                "SELECT cursor, complete FROM cursors WHERE connection = ?1 AND stream = ?2",
+                params![connection, stream],
+                |r| {
+                    Ok(SavedCursor {
+                        cursor: r.get(0)?,
+                        complete: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(query("reading a cursor"))
+    }
+
+    fn commit_page(&mut self, page: &PageCommit) -> Result<PageCounts, StoreError> {
+        let now = page
+            .received_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut counts = PageCounts::default();
+        let tx = self.db.transaction().map_err(query("starting a page"))?;
+        for record in &page.records {
+            let kind = record.kind.as_str();
+            let o = &record.origin;
+            let hash = digest(record)?;
+            let existing: Option<(String, bool)> = tx
+                .query_row(
+                    "SELECT digest, deleted FROM records WHERE connection = ?1 AND kind = ?2 AND remote_id = ?3",
+                    params![o.connection, kind, o.remote_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(query("reading a record"))?;
+            let change = match &existing {
+                Some((old, _)) if *old == hash => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                None if o.deleted => {
+                    // A deletion of something never seen: keep the tombstone, count it deleted.
+                    counts.deleted += 1;
+                    "deleted"
+                }
+                None => {
+                    counts.new += 1;
+                    "new"
+                }
+                Some(_) if o.deleted => {
+                    counts.deleted += 1;
+                    "deleted"
+                }
+                Some(_) => {
+                    counts.updated += 1;
+                    "updated"
+                }
+            };
+            let body = record
+                .body
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(json_err("encoding a record"))?;
+            let updated_at = o.remote_updated_at.map(|t| t.to_rfc3339());
+            tx.execute(
+                "INSERT INTO records (connection, kind, remote_id, remote_updated_at, deleted, body, raw, digest, first_seen, last_changed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                 ON CONFLICT (connection, kind, remote_id) DO UPDATE SET
+                   remote_updated_at = excluded.remote_updated_at, deleted = excluded.deleted,
+                   body = COALESCE(excluded.body, records.body), raw = COALESCE(excluded.raw, records.raw),
+                   digest = excluded.digest, last_changed = excluded.last_changed",
+                params![o.connection, kind, o.remote_id, updated_at, o.deleted, body, o.raw, hash, now],
+            )
+            .map_err(query("writing a record"))?;
+            let snapshot = serde_json::to_string(record).map_err(json_err("encoding history"))?;
+            tx.execute(
+                "INSERT INTO record_history (connection, kind, remote_id, valid_from, change, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![o.connection, kind, o.remote_id, now, change, snapshot],
+            )
+            .map_err(query("writing history"))?;
+            tx.execute(
+                "DELETE FROM quarantine WHERE connection = ?1 AND stream = ?2 AND remote_id = ?3",
+                params![o.connection, page.stream, o.remote_id],
+            )
+            .map_err(query("clearing quarantine"))?;
+        }
+        for q in &page.quarantined {
+            let reasons =
+                serde_json::to_string(&q.reasons).map_err(json_err("encoding reasons"))?;
+            tx.execute(
+                "INSERT INTO quarantine (connection, stream, remote_id, reasons, raw, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT (connection, stream, remote_id) DO UPDATE SET reasons = excluded.reasons, raw = excluded.raw, last_seen = excluded.last_seen",
+                params![q.connection, q.stream, q.remote_id, reasons, q.raw, now],
+            )
+            .map_err(query("writing quarantine"))?;
+            counts.quarantined += 1;
+        }
+        tx.execute(
+            "INSERT INTO cursors (connection, stream, cursor, complete, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (connection, stream) DO UPDATE SET cursor = excluded.cursor, complete = excluded.complete, updated_at = excluded.updated_at",
+            params![page.connection, page.stream, page.cursor, !page.has_more, now],
+        )
+        .map_err(query("saving the cursor"))?;
+        tx.commit().map_err(query("committing a page"))?;
+        Ok(counts)
+    }
+
+    fn quarantine(&self) -> Result<Vec<QuarantineEntry>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT connection, stream, remote_id, reasons, raw, first_seen, last_seen FROM quarantine ORDER BY first_seen, connection, stream, remote_id")
+            .map_err(query("reading quarantine"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let reasons: String = r.get(3)?;
+                Ok(QuarantineEntry {
+                    connection: r.get(0)?,
+                    stream: r.get(1)?,
+                    remote_id: r.get(2)?,
+                    reasons: serde_json::from_str(&reasons).unwrap_or_else(|_| vec![reasons]),
+                    raw: r.get(4)?,
+                    first_seen: r.get(5)?,
+                    last_seen: r.get(6)?,
+                })
+            })
+            .map_err(query("reading quarantine"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(query("reading quarantine"))
+    }
+
+    fn records(&self, kind: RecordKind) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT record, first_seen, last_changed FROM (
+                        SELECT r.connection, r.remote_id, r.first_seen, r.last_changed,
+                               (SELECT h.record FROM record_history h WHERE h.kind = r.kind AND h.connection = r.connection AND h.remote_id = r.remote_id ORDER BY h.id DESC LIMIT 1) AS record
+                        FROM records r WHERE r.kind = ?1) ORDER BY connection, remote_id")
+            .map_err(query("reading records"))?;
+        let rows = stmt
+            .query_map([kind.as_str()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(query("reading records"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (record, first_seen, last_changed) = row.map_err(query("reading records"))?;
+            let record: Record =
+                serde_json::from_str(&record).map_err(json_err("decoding a record"))?;
+            out.push(StoredRecord {
+                record,
+                first_seen,
+                last_changed,
+            });
+        }
+        Ok(out)
+    }
+
+    fn records_as_of(
+        &self,
+        kind: RecordKind,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let at = as_of.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut stmt = self
+            .db
+            .prepare("SELECT h.record FROM record_history h
+                      WHERE h.kind = ?1 AND h.id = (SELECT MAX(id) FROM record_history x
+                          WHERE x.kind = h.kind AND x.connection = h.connection AND x.remote_id = h.remote_id AND x.valid_from <= ?2)
+                      ORDER BY h.connection, h.remote_id")
+            .map_err(query("reading history"))?;
+        let rows = stmt
+            .query_map(params![kind.as_str(), at], |r| r.get::<_, String>(0))
+            .map_err(query("reading history"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let record: Record = serde_json::from_str(&row.map_err(query("reading history"))?)
+                .map_err(json_err("decoding history"))?;
+            if !record.origin.deleted {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+}
