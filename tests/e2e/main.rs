@@ -8,3 +8,4 @@ mod containment;
 mod demo;
 mod http;
 mod plugins;
+mod sync;

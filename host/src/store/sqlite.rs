@@ -314,3 +314,155 @@ impl Store for SqliteStore {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Body, Customer, Origin};
+    use chrono::{TimeZone, Utc};
+
+    fn customer(id: &str, name: &str, deleted: bool) -> Record {
+        Record {
+            origin: Origin {
+                connection: "books".into(),
+                remote_id: id.into(),
+                remote_updated_at: None,
+                deleted,
+                raw: None,
+            },
+            kind: RecordKind::Customer,
+            body: (!deleted).then(|| {
+                Body::Customer(Customer {
+                    name: name.into(),
+                    legal_name: None,
+                    identifiers: vec![],
+                    addresses: vec![],
+                    contacts: vec![],
+                    language: None,
+                    currency: None,
+                    payment_terms_days: None,
+                    sales_rep: None,
+                    segment: None,
+                    parent_remote_id: None,
+                    credit_limit: None,
+                })
+            }),
+        }
+    }
+
+    fn page(records: Vec<Record>, cursor: &str, day: u32) -> PageCommit {
+        PageCommit {
+            connection: "books".into(),
+            stream: "customers".into(),
+            records,
+            quarantined: vec![],
+            cursor: Some(cursor.into()),
+            has_more: false,
+            received_at: Utc
+                .with_ymd_and_hms(2026, 1, day, 12, 0, 0)
+                .single()
+                .expect("date"),
+        }
+    }
+
+    #[test]
+    fn upserts_are_idempotent_deletions_leave_tombstones_and_history_replays() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("credence.db");
+        let mut store = SqliteStore::open(&path).expect("open");
+        let c1 = store
+            .commit_page(&page(
+                vec![customer("1", "Acme", false), customer("2", "Beta", false)],
+                "c1",
+                1,
+            ))
+            .expect("commit");
+        assert_eq!((c1.new, c1.updated, c1.unchanged), (2, 0, 0));
+        let again = store
+            .commit_page(&page(
+                vec![customer("1", "Acme", false), customer("2", "Beta", false)],
+                "c1",
+                2,
+            ))
+            .expect("commit");
+        assert_eq!(
+            (again.new, again.updated, again.unchanged),
+            (0, 0, 2),
+            "the same page twice changes nothing"
+        );
+        let c3 = store
+            .commit_page(&page(
+                vec![customer("1", "Acme Ltd", false), customer("2", "", true)],
+                "c3",
+                3,
+            ))
+            .expect("commit");
+        assert_eq!((c3.updated, c3.deleted), (1, 1));
+        assert_eq!(
+            store.cursor("books", "customers").expect("cursor"),
+            Some(SavedCursor {
+                cursor: Some("c3".into()),
+                complete: true
+            })
+        );
+
+        let now = store.records(RecordKind::Customer).expect("records");
+        assert_eq!(now.len(), 2, "the tombstone stays");
+        assert!(
+            now.iter()
+                .any(|r| r.record.origin.remote_id == "2" && r.record.origin.deleted)
+        );
+
+        let day = |d: u32| {
+            Utc.with_ymd_and_hms(2026, 1, d, 23, 0, 0)
+                .single()
+                .expect("date")
+        };
+        let names = |records: Vec<Record>| -> Vec<String> {
+            records
+                .into_iter()
+                .filter_map(|r| match r.body {
+                    Some(Body::Customer(c)) => Some(c.name),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            names(
+                store
+                    .records_as_of(RecordKind::Customer, day(2))
+                    .expect("as of")
+            ),
+            ["Acme", "Beta"]
+        );
+        assert_eq!(
+            names(
+                store
+                    .records_as_of(RecordKind::Customer, day(3))
+                    .expect("as of")
+            ),
+            ["Acme Ltd"]
+        );
+        drop(store);
+        let reopened = SqliteStore::open(&path).expect("reopen runs no migration twice");
+        assert_eq!(
+            reopened
+                .records(RecordKind::Customer)
+                .expect("records")
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("credence.db");
+        drop(SqliteStore::open(&path).expect("open"));
+        let db = Connection::open(&path).expect("open raw");
+        db.execute_batch("PRAGMA user_version = 99").expect("bump");
+        drop(db);
+        let err = SqliteStore::open(&path).err().expect("refused").to_string();
+        assert!(err.contains("newer Credence"), "{err}");
+    }
+}
