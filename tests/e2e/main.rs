@@ -5,6 +5,7 @@ mod support;
 
 mod connections;
 mod containment;
+mod csv;
 mod demo;
 mod http;
 mod plugins;

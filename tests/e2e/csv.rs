@@ -1,0 +1,190 @@
+//! The CSV ledger connector through `credence sync`: the sample export, incremental re-reads,
+//! changes and deletions, paging, and the errors a user gets for a wrong file.
+
+use crate::support::{TestHome, text};
+use std::path::{Path, PathBuf};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/csv/sample")
+}
+
+fn copy_sample(to: &Path) {
+    for f in [
+        "customers.csv",
+        "invoices.csv",
+        "credit-notes.csv",
+        "payments.csv",
+    ] {
+        std::fs::copy(sample().join(f), to.join(f)).expect("copy sample");
+    }
+}
+
+fn sync(home: &TestHome) -> serde_json::Value {
+    let out = home.run(&["sync", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn counts(report: &serde_json::Value, stream: &str) -> (u64, u64, u64, u64, u64) {
+    let s = report[0]["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .find(|s| s["stream"] == stream)
+        .expect("stream")
+        .clone();
+    let n = |k: &str| s[k].as_u64().unwrap_or(u64::MAX);
+    (
+        n("new"),
+        n("updated"),
+        n("unchanged"),
+        n("deleted"),
+        n("quarantined"),
+    )
+}
+
+fn home_with_folder(folder: &Path) -> TestHome {
+    let home = TestHome::new();
+    home.install(&["csv-ledger"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "shop",
+        "--plugin",
+        "csv-ledger",
+        "--set",
+        &format!("folder={}", folder.display()),
+    ]);
+    home
+}
+
+#[test]
+fn the_sample_export_syncs_then_only_changes_are_read() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    copy_sample(folder.path());
+    let home = home_with_folder(folder.path());
+    let first = sync(&home);
+    assert_eq!(counts(&first, "customers"), (7, 0, 0, 0, 0));
+    assert_eq!(
+        counts(&first, "invoices"),
+        (11, 0, 0, 0, 1),
+        "I1012's totals do not add up"
+    );
+    assert_eq!(counts(&first, "payments"), (3, 0, 0, 0, 0));
+    assert_eq!(
+        counts(&sync(&home), "invoices"),
+        (0, 0, 0, 0, 0),
+        "unchanged files are not read again"
+    );
+
+    // Fix I1012, change I1003's outstanding amount, delete I1008, add I1013.
+    let invoices = std::fs::read_to_string(folder.path().join("invoices.csv")).expect("read");
+    let invoices = invoices
+        .replace("4000.00,800.00,4900.00,4900.00", "4100.00,800.00,4900.00,4900.00")
+        .replace("800.00,160.00,960.00,960.00,open", "800.00,160.00,960.00,460.00,open")
+        .replace("I1008,F-2026-1008,C004,2026-10-01,2026-10-31,EUR,6400.00,1344.00,7744.00,7744.00,open,30,,,21,LV-77,2026-10-01T10:00:00Z", "I1008,F-2026-1008,C004,2026-10-01,2026-10-31,EUR,6400.00,1344.00,7744.00,7744.00,void,30,,,21,LV-77,2026-11-02T10:00:00Z")
+        + "I1013,F-2026-1013,C004,2026-11-20,2026-12-20,EUR,100.00,21.00,121.00,121.00,open,30,,,21,,2026-11-20T10:00:00Z\n";
+    std::fs::write(folder.path().join("invoices.csv"), invoices).expect("write");
+    let customers = std::fs::read_to_string(folder.path().join("customers.csv")).expect("read")
+        + "C008,Gone Ltd,,,,GB,,,,GBP,30,,,,2026-11-21T08:00:00Z\n";
+    std::fs::write(folder.path().join("customers.csv"), customers).expect("write");
+    let second = sync(&home);
+    assert_eq!(
+        counts(&second, "invoices"),
+        (2, 2, 9, 0, 0),
+        "I1012 (now valid) and I1013 new; I1003 and I1008 updated"
+    );
+    assert_eq!(counts(&second, "customers"), (1, 0, 7, 0, 0));
+    assert_eq!(counts(&second, "payments"), (0, 0, 0, 0, 0));
+    let q = home.ok(&["quarantine", "--json"]);
+    assert_eq!(q.trim(), "[]", "I1012 left quarantine once valid");
+}
+
+#[test]
+fn deletions_and_many_pages() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let mut csv = String::from("number,customer_id,issue_date,currency,total,updated_at,deleted\n");
+    for i in 0..1_234 {
+        csv.push_str(&format!(
+            "N{i:05},C1,2026-10-01,EUR,{i}.50,2026-10-01T00:00:00Z,\n"
+        ));
+    }
+    std::fs::write(folder.path().join("invoices.csv"), &csv).expect("write");
+    let home = home_with_folder(folder.path());
+    let first = sync(&home);
+    let invoices = first[0]["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .find(|s| s["stream"] == "invoices")
+        .cloned()
+        .expect("invoices");
+    assert_eq!(invoices["pages"], 3, "500 rows a page");
+    assert_eq!(invoices["new"], 1_234);
+    std::fs::write(
+        folder.path().join("invoices.csv"),
+        csv.replace(
+            "N00007,C1,2026-10-01,EUR,7.50,2026-10-01T00:00:00Z,",
+            "N00007,C1,2026-10-01,EUR,7.50,2026-11-01T00:00:00Z,yes",
+        ),
+    )
+    .expect("write");
+    assert_eq!(counts(&sync(&home), "invoices"), (0, 0, 1_233, 1, 0));
+}
+
+#[test]
+fn a_wrong_file_is_explained() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        folder.path().join("invoices.csv"),
+        "Invoice No,Client,Date,Curr,Amount\nA1,C1,2026-10-01,EUR,10\n",
+    )
+    .expect("write");
+    let home = home_with_folder(folder.path());
+    let out = home.run(&["sync", "--json"]);
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let error = report[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(
+            "invoices.csv has no column for number, customer_id, issue_date, currency, total"
+        ),
+        "{error}"
+    );
+    assert!(error.contains("`columns` setting"), "{error}");
+
+    // The user maps the columns; then it syncs.
+    home.ok(&["connection", "remove", "shop"]);
+    home.ok(&[
+        "connection", "add", "shop", "--plugin", "csv-ledger",
+        "--set", &format!("folder={}", folder.path().display()),
+        "--set", "columns=invoices.number=Invoice No;invoices.customer_id=Client;invoices.issue_date=Date;invoices.currency=Curr;invoices.total=Amount",
+    ]);
+    assert_eq!(counts(&sync(&home), "invoices"), (1, 0, 0, 0, 0));
+
+    let outside = home.run_env(
+        &[
+            "connection",
+            "add",
+            "x",
+            "--plugin",
+            "csv-ledger",
+            "--set",
+            "folder=/nonexistent/folder",
+        ],
+        &[],
+    );
+    assert!(outside.status.success());
+    let check = home.run(&["connection", "check", "x"]);
+    assert!(!check.status.success());
+    assert!(
+        text(&check.stdout).contains("/nonexistent/folder"),
+        "{}",
+        text(&check.stdout)
+    );
+}
