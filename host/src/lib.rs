@@ -4,6 +4,7 @@
 //! sandbox with only the capabilities their manifest declares, and (in later layers) normalizes,
 //! stores and evaluates what they return. See `ARCHITECTURE.md` for the codemap.
 
+pub mod accounts;
 pub mod cli;
 pub mod connections;
 pub mod home;

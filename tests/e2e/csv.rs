@@ -188,3 +188,60 @@ fn a_wrong_file_is_explained() {
         text(&check.stdout)
     );
 }
+
+#[test]
+fn customers_are_linked_across_ledgers_by_legal_identifiers() {
+    let shop = tempfile::tempdir().expect("tempdir");
+    copy_sample(shop.path());
+    let branch = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        branch.path().join("customers.csv"),
+        "id,name,vat_number,company_number,country\n\
+         B-17,Dupont Atelier (Lyon),40303265045,,FR\n\
+         B-18,Harbour Foods UK,,00445790,GB\n\
+         B-19,Harbour Foods Ireland,,00445790,IE\n",
+    )
+    .expect("write");
+    let home = home_with_folder(shop.path());
+    home.ok(&[
+        "connection",
+        "add",
+        "branch",
+        "--plugin",
+        "csv-ledger",
+        "--set",
+        &format!("folder={}", branch.path().display()),
+    ]);
+    home.ok(&["sync"]);
+
+    let account: serde_json::Value =
+        serde_json::from_str(&home.ok(&["customer", "branch/B-17", "--json"])).expect("json");
+    let members: Vec<&str> = account["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["remote_id"].as_str())
+        .collect();
+    assert_eq!(members, ["B-17", "C001"], "{account}");
+    assert_eq!(account["links"][0]["because"], "vat FR40303265045");
+
+    let human = home.ok(&["customer", "shop/C007"]);
+    assert!(
+        human.contains("same company-registration GB 00445790"),
+        "{human}"
+    );
+    assert!(
+        !human.contains("B-19"),
+        "a registration number from another country is another company: {human}"
+    );
+
+    let all: serde_json::Value =
+        serde_json::from_str(&home.ok(&["customers", "--json"])).expect("json");
+    assert_eq!(
+        all.as_array().expect("accounts").len(),
+        7 + 3 - 2,
+        "ten records, two links"
+    );
+    let err = home.fails(&["customer", "shop/NOPE"]);
+    assert!(err.contains("CONNECTION/REMOTE-ID"), "{err}");
+}

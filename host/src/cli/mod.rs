@@ -2,6 +2,7 @@
 //! arguments, sets up logging and the async runtime, and maps errors to exit codes.
 
 mod connection;
+mod customers;
 mod demo;
 mod lookup;
 mod output;
@@ -52,6 +53,18 @@ enum Command {
     Connection(connection::ConnectionCommand),
     /// Sync connections into the store: every stream, page by page, validated; counts per stream.
     Sync(sync::SyncArgs),
+    /// Customer accounts, linked across ledgers by legal identifiers.
+    Customers {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One customer account: its records in every ledger and why they were linked.
+    Customer {
+        /// CONNECTION/REMOTE-ID of any of its records.
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Records held back by validation, with the reasons and the raw payload.
     Quarantine {
         #[arg(long)]
@@ -134,6 +147,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(command) => plugin::run(&Home::open(&cli.home)?, command).await,
         Command::Connection(command) => connection::run(&Home::open(&cli.home)?, command).await,
         Command::Sync(args) => sync::run(&Home::open(&cli.home)?, args).await,
+        Command::Customers { json } => customers::list(&Home::open(&cli.home)?, json).await,
+        Command::Customer { id, json } => customers::show(&Home::open(&cli.home)?, &id, json).await,
         Command::Quarantine { json } => sync::quarantine(&Home::open(&cli.home)?, json).await,
         Command::Read(args) => read::run(&Home::open(&cli.home)?, args).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,

@@ -5,7 +5,7 @@ use super::{
     PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError, StoredRecord,
 };
 use crate::model::{Record, RecordKind};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -95,8 +95,12 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self, path: &Path) -> Result<(), StoreError> {
-        let version: i64 = self
+        // One writer migrates; another process opening the same file waits, then finds it done.
+        let tx = self
             .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(query("migrating"))?;
+        let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(query("reading the schema version"))?;
         let known = MIGRATIONS.len() as i64;
@@ -108,13 +112,11 @@ impl SqliteStore {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.db.transaction().map_err(query("migrating"))?;
             tx.execute_batch(sql).map_err(query("migrating"))?;
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
                 .map_err(query("migrating"))?;
-            tx.commit().map_err(query("migrating"))?;
         }
-        Ok(())
+        tx.commit().map_err(query("migrating"))
     }
 }
 
@@ -147,7 +149,12 @@ impl Store for SqliteStore {
             .received_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let mut counts = PageCounts::default();
-        let tx = self.db.transaction().map_err(query("starting a page"))?;
+        // IMMEDIATE: take the write lock up front, so concurrent syncs queue on the busy timeout
+        // instead of failing when a read transaction tries to become a write.
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(query("starting a page"))?;
         for record in &page.records {
             let kind = record.kind.as_str();
             let o = &record.origin;
