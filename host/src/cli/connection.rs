@@ -53,11 +53,22 @@ fn pairs(items: &[String], flag: &str) -> anyhow::Result<BTreeMap<String, String
         .collect()
 }
 
-/// Load the plugin of connection `name` and build its job context.
+/// Load the plugin of connection `name` and build its job context (secrets from the process
+/// environment).
 pub(super) fn open(
     home: &Home,
     runtime: &Runtime,
     name: &str,
+) -> anyhow::Result<(Plugin, JobContext)> {
+    open_with_env(home, runtime, name, &|var| std::env::var(var).ok())
+}
+
+/// [`open`], reading secrets through `env` (the demo supplies its sandbox's token this way).
+pub(super) fn open_with_env(
+    home: &Home,
+    runtime: &Runtime,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<(Plugin, JobContext)> {
     let config = home.config()?;
     let connection = config.connections.get(name).ok_or_else(|| {
@@ -73,7 +84,7 @@ pub(super) fn open(
         &installed.manifest,
         runtime.cap(),
         super::clock()?,
-        &|var| std::env::var(var).ok(),
+        env,
     )?;
     let plugin = registry
         .load(runtime, &connection.plugin)

@@ -1,142 +1,139 @@
 //! `credence demo`: the whole job on sample data, in a throwaway home.
 //!
-//! Installs the bundled plugins built by `cargo xtask plugins`, starts the example vendor
-//! sandbox on loopback, connects to it with a secret the plugin never sees, reads everything,
-//! and shows a misbehaving plugin (if built) being stopped while the good connection completes.
+//! Installs the bundled plugins built by `cargo xtask plugins`; connects the CSV connector to
+//! the sample export and the example connector to a vendor sandbox on loopback (its token kept
+//! by the host); syncs everything into the embedded store; shows what was quarantined and which
+//! customers were linked; and shows a runaway plugin stopped while the other connections finish.
 
 use crate::home::{ConnectionConfig, Home};
 use anyhow::{Context, bail};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Folder of built plugins (one sub-folder per plugin).
     #[arg(long, env = "CREDENCE_PLUGINS", default_value = "target/plugins")]
     plugins: PathBuf,
-    /// Keep the demo home here instead of a temporary folder.
+    /// The sample CSV export.
+    #[arg(long, default_value = "plugins/csv/sample")]
+    sample: PathBuf,
+    /// Keep the demo home in this (new or empty) folder instead of a temporary one.
     #[arg(long)]
-    home: Option<PathBuf>,
+    keep_home: Option<PathBuf>,
     /// Invoices the sandbox vendor holds.
     #[arg(long, default_value_t = 1_000)]
     invoices: usize,
 }
 
+const TOKEN_VAR: &str = "CREDENCE_DEMO_TOKEN";
+
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    if !args.plugins.join("example-ledger").is_dir() {
+    for id in ["csv-ledger", "example-ledger"] {
+        if !args.plugins.join(id).is_dir() {
+            bail!(
+                "plugin {id} is not built in {}: run `cargo xtask plugins` first (or pass --plugins DIR)",
+                args.plugins.display()
+            );
+        }
+    }
+    let sample = args.sample.canonicalize().with_context(|| {
+        format!(
+            "the sample export {} (pass --sample DIR)",
+            args.sample.display()
+        )
+    })?;
+    if let Some(dir) = &args.keep_home
+        && dir.join(crate::home::CONFIG_FILE).exists()
+    {
         bail!(
-            "no built plugins in {}: run `cargo xtask plugins` first (or pass --plugins DIR)",
-            args.plugins.display()
+            "{} already holds a Credence home; the demo needs a new or empty folder",
+            dir.display()
         );
     }
-    let root = args.home.clone().unwrap_or_else(|| {
+    let root = args.keep_home.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("credence-demo-{}", std::process::id()))
     });
     let home = Home::init(&root, true)?;
-    println!("Demo home: {}", root.display());
-    let runtime = Arc::new(super::runtime_for(&home)?);
+    println!("Demo home: {}\n", root.display());
+    let runtime = super::runtime_for(&home)?;
     let registry = home.registry();
-    let mut installed = Vec::new();
-    for id in ["example-ledger", "test-infinite-loop"] {
+    for id in ["csv-ledger", "example-ledger", "test-infinite-loop"] {
         let folder = args.plugins.join(id);
         if folder.is_dir() {
             let p = registry
                 .install(&runtime, tokio::runtime::Handle::current(), &folder)
                 .with_context(|| format!("installing {}", folder.display()))?;
             println!(
-                "Installed {} {} (sha256 {}…)",
+                "Installed plugin {} {} (sha256 {}…)",
                 p.manifest.id,
                 p.manifest.version,
                 &p.pin.wasm_sha256[..12]
             );
-            installed.push(id);
         }
     }
+    drop(runtime);
 
     let token = "demo-token";
     let (addr, _server) =
         crate::sandbox::serve(crate::sandbox::example::router(args.invoices, token), 0).await?;
     println!(
-        "Sandbox vendor API on http://{addr} with {} invoices",
+        "Vendor sandbox on http://{addr} with {} invoices\n",
         args.invoices
     );
-    let base_url = format!("http://{addr}");
-    let mut connections = vec![("books", "example-ledger")];
-    if installed.contains(&"test-infinite-loop") {
-        connections.push(("runaway", "test-infinite-loop"));
-    }
-    for (name, plugin) in &connections {
-        let c = ConnectionConfig {
+    let connection =
+        |plugin: &str, settings: &[(&str, String)], secrets: &[(&str, &str)]| ConnectionConfig {
             plugin: plugin.to_string(),
-            settings: [("base_url".to_string(), base_url.clone())].into(),
-            secrets: if *plugin == "example-ledger" {
-                [("api_token".to_string(), "CREDENCE_DEMO_TOKEN".to_string())].into()
-            } else {
-                Default::default()
-            },
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            secrets: secrets
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
-        home.add_connection(name, &c)?;
+    home.add_connection(
+        "shop",
+        &connection(
+            "csv-ledger",
+            &[("folder", sample.display().to_string())],
+            &[],
+        ),
+    )?;
+    home.add_connection(
+        "books",
+        &connection(
+            "example-ledger",
+            &[("base_url", format!("http://{addr}"))],
+            &[("api_token", TOKEN_VAR)],
+        ),
+    )?;
+    if registry.get("test-infinite-loop").is_ok() {
+        home.add_connection("runaway", &connection("test-infinite-loop", &[], &[]))?;
     }
 
-    let mut handles = Vec::new();
-    for (name, plugin_id) in connections {
-        let installed = registry.get(plugin_id)?;
-        let connection = home
-            .config()?
-            .connections
-            .remove(name)
-            .context("connection just added")?;
-        let env = |var: &str| (var == "CREDENCE_DEMO_TOKEN").then(|| token.to_string());
-        let job = crate::connections::job_context(
-            name,
-            &connection,
-            &installed.manifest,
-            runtime.cap(),
-            super::clock()?,
-            &env,
-        )?;
-        let plugin = registry.load(&runtime, plugin_id)?;
-        let handle = tokio::runtime::Handle::current();
-        let started = std::time::Instant::now();
-        handles.push((
-            name,
-            tokio::task::spawn_blocking(move || {
-                let mut session = plugin.session(job, handle)?;
-                let mut cursor: Option<String> = None;
-                let (mut pages, mut records) = (0u32, 0usize);
-                loop {
-                    let page = session.read("invoices", cursor.as_deref())?;
-                    pages += 1;
-                    records += page.records.len();
-                    cursor = page.cursor;
-                    if !page.has_more {
-                        return Ok::<_, crate::runtime::CallError>((
-                            pages,
-                            records,
-                            started.elapsed(),
-                        ));
-                    }
-                }
-            }),
-        ));
+    println!("$ credence sync");
+    let env = |var: &str| (var == TOKEN_VAR).then(|| token.to_string());
+    let outcomes = super::sync::sync_all(&home, &[], true, &env).await?;
+    super::sync::report(&outcomes, false)?;
+    println!("\n$ credence quarantine");
+    super::sync::quarantine(&home, false).await?;
+    println!("\n$ credence customers");
+    super::customers::list(&home, false).await?;
+
+    // Only the deliberately broken plugin may fail, and only at its limit.
+    let ok = outcomes.iter().all(|o| match o.connection.as_str() {
+        "runaway" => o.error_kind == Some("limit"),
+        _ => o.error.is_none(),
+    });
+    if ok && outcomes.iter().any(|o| o.connection == "runaway") {
+        println!(
+            "\nThe runaway connection was stopped at its CPU limit; every other connection completed."
+        );
     }
-    let mut ok = true;
-    for (name, handle) in handles {
-        match handle.await? {
-            Ok((pages, records, took)) => println!(
-                "{name}: read {records} invoices in {pages} pages ({:.0} ms)",
-                took.as_secs_f64() * 1000.0
-            ),
-            Err(e) if name == "runaway" => println!("{name}: contained as expected: {e}"),
-            Err(e) => {
-                ok = false;
-                println!("{name}: FAILED: {e}");
-            }
-        }
-    }
-    if args.home.is_none() {
+    if args.keep_home.is_none() {
         let _ = std::fs::remove_dir_all(&root);
     }
     Ok(if ok {

@@ -14,9 +14,9 @@ use std::sync::Arc;
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Connections to sync (default: all).
-    names: Vec<String>,
+    pub names: Vec<String>,
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 /// The embedded database of a home.
@@ -31,16 +31,31 @@ pub(super) fn database(home: &Home) -> anyhow::Result<PathBuf> {
 }
 
 pub async fn run(home: &Home, args: SyncArgs) -> anyhow::Result<ExitCode> {
+    let outcomes = sync_all(home, &args.names, !args.json, &|var| {
+        std::env::var(var).ok()
+    })
+    .await?;
+    report(&outcomes, args.json)
+}
+
+/// Sync `names` (all connections when empty), each on its own thread, reading secrets through
+/// `env`; `progress` shows a live line on a terminal.
+pub(super) async fn sync_all(
+    home: &Home,
+    names: &[String],
+    progress: bool,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> anyhow::Result<Vec<SyncOutcome>> {
     let config = home.config()?;
-    let names: Vec<String> = if args.names.is_empty() {
+    let names: Vec<String> = if names.is_empty() {
         config.connections.keys().cloned().collect()
     } else {
-        args.names
+        names.to_vec()
     };
     let db = database(home)?;
     drop(SqliteStore::open(&db)?);
     let runtime = Arc::new(super::runtime_for(home)?);
-    let terminal = std::io::stderr().is_terminal() && !args.json;
+    let terminal = std::io::stderr().is_terminal() && progress;
     let mut tasks = Vec::new();
     for name in names {
         let plugin_id = config
@@ -48,7 +63,7 @@ pub async fn run(home: &Home, args: SyncArgs) -> anyhow::Result<ExitCode> {
             .get(&name)
             .map(|c| c.plugin.clone())
             .unwrap_or_default();
-        match super::connection::open(home, &runtime, &name) {
+        match super::connection::open_with_env(home, &runtime, &name, env) {
             Ok((plugin, job)) => {
                 let (db, handle) = (db.clone(), tokio::runtime::Handle::current());
                 tasks.push((name.clone(), plugin_id, Ok(tokio::task::spawn_blocking(move || {
@@ -91,12 +106,20 @@ pub async fn run(home: &Home, args: SyncArgs) -> anyhow::Result<ExitCode> {
     if terminal {
         eprintln!();
     }
+    if terminal {
+        eprintln!();
+    }
+    Ok(outcomes)
+}
+
+/// Print outcomes as a table (or JSON); failure if any connection failed.
+pub(super) fn report(outcomes: &[SyncOutcome], as_json: bool) -> anyhow::Result<ExitCode> {
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    if args.json {
+    if as_json {
         json(&outcomes)?;
     } else {
         let mut rows = Vec::new();
-        for o in &outcomes {
+        for o in outcomes {
             for s in &o.streams {
                 let c = &s.counts;
                 rows.push(vec![
