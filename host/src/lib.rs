@@ -16,3 +16,4 @@ pub mod sandbox;
 pub mod schema;
 pub mod store;
 pub mod sync;
+pub mod views;

@@ -20,6 +20,18 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             "plugin-manifest.schema.json",
             value(schema_for!(crate::plugins::Manifest)),
         ),
+        (
+            "customers.schema.json",
+            value(schema_for!(Vec<crate::views::CustomerView>)),
+        ),
+        (
+            "customer.schema.json",
+            value(schema_for!(crate::views::CustomerView)),
+        ),
+        (
+            "invoices.schema.json",
+            value(schema_for!(Vec<crate::views::InvoiceView>)),
+        ),
     ]
 }
 

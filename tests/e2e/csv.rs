@@ -245,3 +245,100 @@ fn customers_are_linked_across_ledgers_by_legal_identifiers() {
     let err = home.fails(&["customer", "shop/NOPE"]);
     assert!(err.contains("CONNECTION/REMOTE-ID"), "{err}");
 }
+
+/// Validate `instance` against `schemas/json/NAME`.
+fn assert_matches_schema(name: &str, instance: &serde_json::Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/json")
+        .join(name);
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("schema"))
+            .expect("schema json");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "output does not match {name}: {errors:?}"
+    );
+}
+
+#[test]
+fn read_commands_show_open_balances_and_match_their_schemas() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    copy_sample(folder.path());
+    let home = home_with_folder(folder.path());
+    sync(&home);
+
+    let customers: serde_json::Value =
+        serde_json::from_str(&home.ok(&["customers", "--json"])).expect("json");
+    assert_matches_schema("customers.schema.json", &customers);
+    let mueller = customers
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| c["account"] == "shop/C002")
+        .expect("C002");
+    assert_eq!(
+        mueller["open_balances"],
+        serde_json::json!([{"currency": "EUR", "amount": "35700.00"}]),
+        "14280 + 22015 - 595 credit"
+    );
+    assert_eq!(mueller["open_invoices"], 2);
+    assert_eq!(mueller["oldest_due"], "2026-08-24");
+
+    let one: serde_json::Value =
+        serde_json::from_str(&home.ok(&["customer", "shop/C005", "--json"])).expect("json");
+    assert_matches_schema("customer.schema.json", &one);
+    assert_eq!(one["open_balances"][0]["currency"], "CZK");
+
+    let open: serde_json::Value = serde_json::from_str(&home.ok(&[
+        "invoices",
+        "--open",
+        "--customer",
+        "shop/C001",
+        "--json",
+    ]))
+    .expect("json");
+    assert_matches_schema("invoices.schema.json", &open);
+    let numbers: Vec<&str> = open
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|i| i["number"].as_str())
+        .collect();
+    assert_eq!(
+        numbers,
+        ["F-2026-1002", "F-2026-1003"],
+        "the paid F-2026-1001 is not open"
+    );
+    let all: serde_json::Value =
+        serde_json::from_str(&home.ok(&["invoices", "--json"])).expect("json");
+    assert_matches_schema("invoices.schema.json", &all);
+    assert_eq!(
+        all.as_array().expect("array").len(),
+        12,
+        "11 valid invoices and 1 credit note"
+    );
+
+    let human = home.ok(&["customers"]);
+    assert!(human.contains("181500.00 CZK"), "{human}");
+
+    // The check has teeth: a wrong shape is caught.
+    let mut broken = customers.clone();
+    broken[0]["open_balances"][0]["currency"] = serde_json::json!(978);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/json/customers.schema.json"),
+        )
+        .expect("schema"),
+    )
+    .expect("json");
+    assert!(
+        !jsonschema::validator_for(&schema)
+            .expect("schema")
+            .is_valid(&broken)
+    );
+}

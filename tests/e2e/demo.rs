@@ -8,12 +8,17 @@ use std::time::Duration;
 fn the_demo_runs_the_whole_job() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_credence"));
     cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    cmd.args(["demo", "--invoices", "500", "--plugins"]).arg(plugins_dir());
+    cmd.args(["demo", "--invoices", "500", "--plugins"])
+        .arg(plugins_dir());
     let out = run_with_deadline(cmd, Duration::from_secs(120));
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     // Table columns are padded; compare with single spaces.
-    let squeezed = stdout.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let squeezed = stdout
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     for expected in [
         "books invoices 5 500 0 0 0 0",
         "shop customers 1 7 0 0 0 0",
@@ -22,6 +27,9 @@ fn the_demo_runs_the_whole_job() {
         "shop/C007 Harbour Foods",
         "The runaway connection was stopped at its CPU limit; every other connection completed.",
     ] {
-        assert!(squeezed.contains(expected), "expected {expected:?} in:\n{stdout}");
+        assert!(
+            squeezed.contains(expected),
+            "expected {expected:?} in:\n{stdout}"
+        );
     }
 }

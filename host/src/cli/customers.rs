@@ -1,83 +1,157 @@
-//! `credence customers` and `credence customer ID`: accounts linked across ledgers, explained.
+//! `credence customers`, `credence customer ID`, `credence invoices`: what is in the store.
 
 use super::output::{json, table};
-use crate::accounts::{Account, link};
 use crate::home::Home;
-use crate::model::RecordKind;
-use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
+use crate::views::{self, Balance, CustomerView};
 use anyhow::anyhow;
 use std::process::ExitCode;
 
-fn accounts(home: &Home) -> anyhow::Result<Vec<Account>> {
-    let store = SqliteStore::open(&super::sync::database(home)?)?;
-    let customers: Vec<_> = store
-        .records(RecordKind::Customer)?
-        .into_iter()
-        .map(|s| s.record)
-        .collect();
-    Ok(link(&customers))
+fn store(home: &Home) -> anyhow::Result<SqliteStore> {
+    Ok(SqliteStore::open(&super::sync::database(home)?)?)
+}
+
+fn balances(b: &[Balance]) -> String {
+    if b.is_empty() {
+        "0".into()
+    } else {
+        b.iter()
+            .map(|b| format!("{} {}", b.amount, b.currency))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn find(all: Vec<CustomerView>, id: &str) -> anyhow::Result<CustomerView> {
+    all.into_iter()
+        .find(|a| a.account == id || a.members.iter().any(|m| m.key() == id))
+        .ok_or_else(|| {
+            anyhow!(
+                "no customer {id:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)"
+            )
+        })
 }
 
 pub async fn list(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
-    let accounts = accounts(home)?;
+    let customers = views::customers(&store(home)?)?;
     if as_json {
-        json(&accounts)?;
-    } else if accounts.is_empty() {
+        json(&customers)?;
+    } else if customers.is_empty() {
         println!("No customers yet: run `credence sync`.");
     } else {
-        let rows: Vec<Vec<String>> = accounts
+        let rows: Vec<Vec<String>> = customers
             .iter()
-            .map(|a| {
+            .map(|c| {
+                let connections: std::collections::BTreeSet<&str> =
+                    c.members.iter().map(|m| m.connection.as_str()).collect();
                 vec![
-                    a.id.clone(),
-                    a.name.clone(),
-                    a.members.len().to_string(),
-                    a.members
-                        .iter()
-                        .map(|m| m.connection.as_str())
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .into_iter()
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    c.account.clone(),
+                    c.name.clone(),
+                    connections.into_iter().collect::<Vec<_>>().join(", "),
+                    c.open_invoices.to_string(),
+                    balances(&c.open_balances),
+                    c.oldest_due.map(|d| d.to_string()).unwrap_or_default(),
                 ]
             })
             .collect();
         print!(
             "{}",
-            table(&["ACCOUNT", "NAME", "RECORDS", "CONNECTIONS"], &rows)
+            table(
+                &[
+                    "ACCOUNT",
+                    "NAME",
+                    "CONNECTIONS",
+                    "OPEN",
+                    "OPEN BALANCE",
+                    "OLDEST DUE"
+                ],
+                &rows
+            )
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn show(home: &Home, id: &str, as_json: bool) -> anyhow::Result<ExitCode> {
-    let account = accounts(home)?
-        .into_iter()
-        .find(|a| a.id == id || a.members.iter().any(|m| m.key() == id))
-        .ok_or_else(|| {
-            anyhow!(
-                "no customer {id:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)"
-            )
-        })?;
+    let customer = find(views::customers(&store(home)?)?, id)?;
     if as_json {
-        json(&account)?;
+        json(&customer)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Account {} ({})", account.id, account.name);
-    let rows: Vec<Vec<String>> = account
+    println!(
+        "Account {} ({}): open balance {}",
+        customer.account,
+        customer.name,
+        balances(&customer.open_balances)
+    );
+    let rows: Vec<Vec<String>> = customer
         .members
         .iter()
         .map(|m| vec![m.connection.clone(), m.remote_id.clone(), m.name.clone()])
         .collect();
     print!("{}", table(&["CONNECTION", "REMOTE ID", "NAME"], &rows));
-    if account.links.is_empty() {
+    if customer.links.is_empty() {
         println!(
             "Not linked to records in other ledgers (no shared VAT number, registration number, LEI or DUNS)."
         );
     }
-    for l in &account.links {
+    for l in &customer.links {
         println!("linked {} with {}: same {}", l.from, l.to, l.because);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn invoices(
+    home: &Home,
+    customer: Option<&str>,
+    open: bool,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = store(home)?;
+    let account = match customer {
+        Some(id) => Some(find(views::customers(&store)?, id)?.account),
+        None => None,
+    };
+    let invoices = views::invoices(&store, account.as_deref(), open)?;
+    if as_json {
+        json(&invoices)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = invoices
+        .iter()
+        .map(|i| {
+            vec![
+                i.number.clone(),
+                format!("{:?}", i.kind).to_lowercase(),
+                i.account.clone().unwrap_or_else(|| {
+                    format!(
+                        "{}/{} (unknown customer)",
+                        i.connection, i.customer_remote_id
+                    )
+                }),
+                i.issue_date.to_string(),
+                i.due_date.map(|d| d.to_string()).unwrap_or_default(),
+                format!("{} {}", i.payable, i.currency),
+                format!("{} {}", i.outstanding, i.currency),
+                format!("{:?}", i.status).to_lowercase(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &[
+                "NUMBER",
+                "KIND",
+                "ACCOUNT",
+                "ISSUED",
+                "DUE",
+                "TOTAL",
+                "OUTSTANDING",
+                "STATUS"
+            ],
+            &rows
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -53,7 +53,7 @@ enum Command {
     Connection(connection::ConnectionCommand),
     /// Sync connections into the store: every stream, page by page, validated; counts per stream.
     Sync(sync::SyncArgs),
-    /// Customer accounts, linked across ledgers by legal identifiers.
+    /// Customer accounts, linked across ledgers by legal identifiers, with open balances.
     Customers {
         #[arg(long)]
         json: bool,
@@ -62,6 +62,17 @@ enum Command {
     Customer {
         /// CONNECTION/REMOTE-ID of any of its records.
         id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Invoices and credit notes in the store.
+    Invoices {
+        /// Only this customer's account (CONNECTION/REMOTE-ID of any of its records).
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only open documents with something outstanding.
+        #[arg(long)]
+        open: bool,
         #[arg(long)]
         json: bool,
     },
@@ -149,6 +160,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(args) => sync::run(&Home::open(&cli.home)?, args).await,
         Command::Customers { json } => customers::list(&Home::open(&cli.home)?, json).await,
         Command::Customer { id, json } => customers::show(&Home::open(&cli.home)?, &id, json).await,
+        Command::Invoices {
+            customer,
+            open,
+            json,
+        } => customers::invoices(&Home::open(&cli.home)?, customer.as_deref(), open, json).await,
         Command::Quarantine { json } => sync::quarantine(&Home::open(&cli.home)?, json).await,
         Command::Read(args) => read::run(&Home::open(&cli.home)?, args).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
