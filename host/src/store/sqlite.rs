@@ -1,5 +1,9 @@
-//! The embedded store: one SQLite file in the Credence home (WAL journal, synchronous=FULL so
-//! a committed page survives a power cut).
+//! The embedded store: one SQLite file in the Credence home.
+//!
+//! WAL journal with `synchronous=NORMAL`: a killed process never loses a committed page; a power
+//! cut may roll back the last few commits, but each commit holds a page *and its cursor*, so
+//! the store goes back to an earlier consistent point and the next sync reads those pages again.
+//! That keeps "no loss, no duplicates" without an fsync per page.
 
 use super::{
     PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError, StoredRecord,
@@ -17,15 +21,15 @@ const MIGRATIONS: &[&str] = &[
         connection TEXT NOT NULL,
         kind TEXT NOT NULL,
         remote_id TEXT NOT NULL,
-        remote_updated_at TEXT,
         deleted INTEGER NOT NULL,
-        body TEXT,
-        raw TEXT,
-        digest TEXT NOT NULL,
+        digest BLOB NOT NULL,
         first_seen TEXT NOT NULL,
         last_changed TEXT NOT NULL,
+        -- The history row holding the current version.
+        current INTEGER NOT NULL,
         PRIMARY KEY (connection, kind, remote_id)
     ) WITHOUT ROWID;
+    -- Every version of every record; `records.current` points at the latest.
     CREATE TABLE record_history (
         id INTEGER PRIMARY KEY,
         connection TEXT NOT NULL,
@@ -33,9 +37,9 @@ const MIGRATIONS: &[&str] = &[
         remote_id TEXT NOT NULL,
         valid_from TEXT NOT NULL,
         change TEXT NOT NULL,
-        record TEXT NOT NULL
+        origin TEXT NOT NULL,
+        body TEXT
     );
-    CREATE INDEX record_history_by_key ON record_history (kind, connection, remote_id, valid_from);
     CREATE TABLE cursors (
         connection TEXT NOT NULL,
         stream TEXT NOT NULL,
@@ -86,7 +90,7 @@ impl SqliteStore {
         db.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|e| open(e.to_string()))?;
         db.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
         )
         .map_err(|e| open(e.to_string()))?;
         let mut store = SqliteStore { db };
@@ -120,11 +124,30 @@ impl SqliteStore {
     }
 }
 
-fn digest(record: &Record) -> Result<String, StoreError> {
-    // The origin's raw payload and updated-at do not make a change on their own: the content does.
-    let key = serde_json::to_vec(&(&record.body, record.origin.deleted))
-        .map_err(json_err("hashing a record"))?;
-    Ok(hex::encode(Sha256::digest(key)))
+/// A record's body serialized once: stored in the history and hashed for change detection
+/// (the origin's raw payload and updated-at alone do not make a change: the content does).
+fn encode(record: &Record) -> Result<(Option<String>, Vec<u8>), StoreError> {
+    let body = record
+        .body
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(json_err("encoding a record"))?;
+    let mut hash = Sha256::new();
+    hash.update([u8::from(record.origin.deleted)]);
+    hash.update(body.as_deref().unwrap_or_default());
+    Ok((body, hash.finalize().to_vec()))
+}
+
+fn decode(kind: &str, origin: &str, body: Option<String>) -> Result<Record, StoreError> {
+    let origin = serde_json::from_str(origin).map_err(json_err("decoding a record"))?;
+    let body = body
+        .map(|b| serde_json::from_str(&b))
+        .transpose()
+        .map_err(json_err("decoding a record"))?;
+    let kind = serde_json::from_value(serde_json::Value::String(kind.to_string()))
+        .map_err(json_err("decoding a record kind"))?;
+    Ok(Record { origin, kind, body })
 }
 
 impl Store for SqliteStore {
@@ -155,80 +178,110 @@ impl Store for SqliteStore {
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(query("starting a page"))?;
-        for record in &page.records {
-            let kind = record.kind.as_str();
-            let o = &record.origin;
-            let hash = digest(record)?;
-            let existing: Option<(String, bool)> = tx
-                .query_row(
-                    "SELECT digest, deleted FROM records WHERE connection = ?1 AND kind = ?2 AND remote_id = ?3",
-                    params![o.connection, kind, o.remote_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
+        {
+            let mut find = tx
+                .prepare_cached("SELECT digest FROM records WHERE connection = ?1 AND kind = ?2 AND remote_id = ?3")
                 .map_err(query("reading a record"))?;
-            let change = match &existing {
-                Some((old, _)) if *old == hash => {
-                    counts.unchanged += 1;
-                    continue;
+            let mut history = tx
+                .prepare_cached(
+                    "INSERT INTO record_history (connection, kind, remote_id, valid_from, change, origin, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(query("writing history"))?;
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO records (connection, kind, remote_id, deleted, digest, first_seen, last_changed, current)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
+                     ON CONFLICT (connection, kind, remote_id) DO UPDATE SET
+                       deleted = excluded.deleted, digest = excluded.digest,
+                       last_changed = excluded.last_changed, current = excluded.current",
+                )
+                .map_err(query("writing a record"))?;
+            let mut unquarantine = tx
+                .prepare_cached("DELETE FROM quarantine WHERE connection = ?1 AND stream = ?2 AND remote_id = ?3")
+                .map_err(query("clearing quarantine"))?;
+            let quarantined: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM quarantine WHERE connection = ?1 AND stream = ?2",
+                    params![page.connection, page.stream],
+                    |r| r.get(0),
+                )
+                .map_err(query("reading quarantine"))?;
+            for record in &page.records {
+                let kind = record.kind.as_str();
+                let o = &record.origin;
+                let (body, hash) = encode(record)?;
+                let existing: Option<Vec<u8>> = find
+                    .query_row(params![o.connection, kind, o.remote_id], |r| r.get(0))
+                    .optional()
+                    .map_err(query("reading a record"))?;
+                let change = match (&existing, o.deleted) {
+                    (Some(old), _) if *old == hash => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    (_, true) => {
+                        counts.deleted += 1;
+                        "deleted"
+                    }
+                    (None, false) => {
+                        counts.new += 1;
+                        "new"
+                    }
+                    (Some(_), false) => {
+                        counts.updated += 1;
+                        "updated"
+                    }
+                };
+                let origin = serde_json::to_string(o).map_err(json_err("encoding a record"))?;
+                history
+                    .execute(params![
+                        o.connection,
+                        kind,
+                        o.remote_id,
+                        now,
+                        change,
+                        origin,
+                        body
+                    ])
+                    .map_err(query("writing history"))?;
+                let current = tx.last_insert_rowid();
+                upsert
+                    .execute(params![
+                        o.connection,
+                        kind,
+                        o.remote_id,
+                        o.deleted,
+                        hash,
+                        now,
+                        current
+                    ])
+                    .map_err(query("writing a record"))?;
+                if quarantined > 0 {
+                    unquarantine
+                        .execute(params![o.connection, page.stream, o.remote_id])
+                        .map_err(query("clearing quarantine"))?;
                 }
-                None if o.deleted => {
-                    // A deletion of something never seen: keep the tombstone, count it deleted.
-                    counts.deleted += 1;
-                    "deleted"
-                }
-                None => {
-                    counts.new += 1;
-                    "new"
-                }
-                Some(_) if o.deleted => {
-                    counts.deleted += 1;
-                    "deleted"
-                }
-                Some(_) => {
-                    counts.updated += 1;
-                    "updated"
-                }
-            };
-            let body = record
-                .body
-                .as_ref()
-                .map(serde_json::to_string)
-                .transpose()
-                .map_err(json_err("encoding a record"))?;
-            let updated_at = o.remote_updated_at.map(|t| t.to_rfc3339());
-            tx.execute(
-                "INSERT INTO records (connection, kind, remote_id, remote_updated_at, deleted, body, raw, digest, first_seen, last_changed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
-                 ON CONFLICT (connection, kind, remote_id) DO UPDATE SET
-                   remote_updated_at = excluded.remote_updated_at, deleted = excluded.deleted,
-                   body = COALESCE(excluded.body, records.body), raw = COALESCE(excluded.raw, records.raw),
-                   digest = excluded.digest, last_changed = excluded.last_changed",
-                params![o.connection, kind, o.remote_id, updated_at, o.deleted, body, o.raw, hash, now],
-            )
-            .map_err(query("writing a record"))?;
-            let snapshot = serde_json::to_string(record).map_err(json_err("encoding history"))?;
-            tx.execute(
-                "INSERT INTO record_history (connection, kind, remote_id, valid_from, change, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![o.connection, kind, o.remote_id, now, change, snapshot],
-            )
-            .map_err(query("writing history"))?;
-            tx.execute(
-                "DELETE FROM quarantine WHERE connection = ?1 AND stream = ?2 AND remote_id = ?3",
-                params![o.connection, page.stream, o.remote_id],
-            )
-            .map_err(query("clearing quarantine"))?;
-        }
-        for q in &page.quarantined {
-            let reasons =
-                serde_json::to_string(&q.reasons).map_err(json_err("encoding reasons"))?;
-            tx.execute(
-                "INSERT INTO quarantine (connection, stream, remote_id, reasons, raw, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-                 ON CONFLICT (connection, stream, remote_id) DO UPDATE SET reasons = excluded.reasons, raw = excluded.raw, last_seen = excluded.last_seen",
-                params![q.connection, q.stream, q.remote_id, reasons, q.raw, now],
-            )
-            .map_err(query("writing quarantine"))?;
-            counts.quarantined += 1;
+            }
+            let mut hold = tx
+                .prepare_cached(
+                    "INSERT INTO quarantine (connection, stream, remote_id, reasons, raw, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                     ON CONFLICT (connection, stream, remote_id) DO UPDATE SET reasons = excluded.reasons, raw = excluded.raw, last_seen = excluded.last_seen",
+                )
+                .map_err(query("writing quarantine"))?;
+            for q in &page.quarantined {
+                let reasons =
+                    serde_json::to_string(&q.reasons).map_err(json_err("encoding reasons"))?;
+                hold.execute(params![
+                    q.connection,
+                    q.stream,
+                    q.remote_id,
+                    reasons,
+                    q.raw,
+                    now
+                ])
+                .map_err(query("writing quarantine"))?;
+                counts.quarantined += 1;
+            }
         }
         tx.execute(
             "INSERT INTO cursors (connection, stream, cursor, complete, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -266,27 +319,26 @@ impl Store for SqliteStore {
     fn records(&self, kind: RecordKind) -> Result<Vec<StoredRecord>, StoreError> {
         let mut stmt = self
             .db
-            .prepare("SELECT record, first_seen, last_changed FROM (
-                        SELECT r.connection, r.remote_id, r.first_seen, r.last_changed,
-                               (SELECT h.record FROM record_history h WHERE h.kind = r.kind AND h.connection = r.connection AND h.remote_id = r.remote_id ORDER BY h.id DESC LIMIT 1) AS record
-                        FROM records r WHERE r.kind = ?1) ORDER BY connection, remote_id")
+            .prepare_cached(
+                "SELECT h.origin, h.body, r.first_seen, r.last_changed FROM records r JOIN record_history h ON h.id = r.current
+                 WHERE r.kind = ?1 ORDER BY r.connection, r.remote_id",
+            )
             .map_err(query("reading records"))?;
         let rows = stmt
             .query_map([kind.as_str()], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(1)?,
                     r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
                 ))
             })
             .map_err(query("reading records"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (record, first_seen, last_changed) = row.map_err(query("reading records"))?;
-            let record: Record =
-                serde_json::from_str(&record).map_err(json_err("decoding a record"))?;
+            let (origin, body, first_seen, last_changed) = row.map_err(query("reading records"))?;
             out.push(StoredRecord {
-                record,
+                record: decode(kind.as_str(), &origin, body)?,
                 first_seen,
                 last_changed,
             });
@@ -302,18 +354,25 @@ impl Store for SqliteStore {
         let at = as_of.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let mut stmt = self
             .db
-            .prepare("SELECT h.record FROM record_history h
-                      WHERE h.kind = ?1 AND h.id = (SELECT MAX(id) FROM record_history x
-                          WHERE x.kind = h.kind AND x.connection = h.connection AND x.remote_id = h.remote_id AND x.valid_from <= ?2)
-                      ORDER BY h.connection, h.remote_id")
+            .prepare_cached(
+                // History is append-only and ids grow with time: the latest version of each record
+                // at `as_of` is the greatest id per key among rows valid from then. One scan, no
+                // per-key index to maintain on every write.
+                "SELECT h.origin, h.body FROM record_history h
+                 JOIN (SELECT MAX(id) AS id FROM record_history WHERE kind = ?1 AND valid_from <= ?2 GROUP BY connection, remote_id) latest
+                   ON h.id = latest.id
+                 ORDER BY h.connection, h.remote_id",
+            )
             .map_err(query("reading history"))?;
         let rows = stmt
-            .query_map(params![kind.as_str(), at], |r| r.get::<_, String>(0))
+            .query_map(params![kind.as_str(), at], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
             .map_err(query("reading history"))?;
         let mut out = Vec::new();
         for row in rows {
-            let record: Record = serde_json::from_str(&row.map_err(query("reading history"))?)
-                .map_err(json_err("decoding history"))?;
+            let (origin, body) = row.map_err(query("reading history"))?;
+            let record = decode(kind.as_str(), &origin, body)?;
             if !record.origin.deleted {
                 out.push(record);
             }
