@@ -148,7 +148,7 @@ fn benches(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    let mut primed = |name: &str| {
+    let primed = |name: &str| {
         let mut store = fresh(&dir, name);
         sync(&mut store, &full);
         store
