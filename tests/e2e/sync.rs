@@ -163,3 +163,117 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
         "the next sync starts over and finds nothing new: {again}"
     );
 }
+
+/// The store as a comparable value: every record of every kind, with its content.
+fn snapshot(home: &TestHome) -> Vec<String> {
+    use credence::model::RecordKind;
+    use credence::store::Store;
+    let store = credence::store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
+        .expect("open store");
+    let mut out = Vec::new();
+    for kind in [
+        RecordKind::Customer,
+        RecordKind::Invoice,
+        RecordKind::CreditNote,
+        RecordKind::Payment,
+    ] {
+        for r in store.records(kind).expect("records") {
+            let r = r.record;
+            out.push(format!(
+                "{} {} {} {}",
+                kind.as_str(),
+                r.origin.remote_id,
+                r.origin.deleted,
+                serde_json::to_string(&r.body).expect("json")
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn twenty_kills_at_random_points_never_lose_or_duplicate_a_record() {
+    let vendor = example_vendor(2_000);
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/csv/sample");
+    let setup = |home: &TestHome| {
+        home.add_example_connection("books", &vendor.url(), "T");
+        home.install(&["csv-ledger"]);
+        home.ok(&[
+            "connection",
+            "add",
+            "shop",
+            "--plugin",
+            "csv-ledger",
+            "--set",
+            &format!("folder={}", sample.display()),
+        ]);
+    };
+    let clean = TestHome::new();
+    setup(&clean);
+    let started = std::time::Instant::now();
+    assert!(clean.run_env(&["sync"], &[("T", "tok")]).status.success());
+    let full_sync = started.elapsed();
+    let expected = snapshot(&clean);
+    assert_eq!(
+        expected
+            .iter()
+            .filter(|r| r.starts_with("invoice inv-"))
+            .count(),
+        2_000
+    );
+
+    // A fixed-seed generator: random kill points within a sync's duration, the same on every run.
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut killed_mid_sync = 0;
+    for round in 0..20 {
+        let home = TestHome::new();
+        setup(&home);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = full_sync.mul_f64(((seed >> 33) % 1000) as f64 / 1000.0);
+        let mut child = home
+            .command(&["sync"])
+            .env("T", "tok")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            killed_mid_sync += 1;
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        let restart = home.run_env(&["sync"], &[("T", "tok")]);
+        assert!(
+            restart.status.success(),
+            "round {round}: {}",
+            text(&restart.stderr)
+        );
+        assert!(
+            snapshot(&home) == expected,
+            "round {round} (killed after {delay:?}): the store differs from a clean run's"
+        );
+        assert_eq!(
+            duplicate_creations(&home),
+            0,
+            "round {round}: a record was created twice"
+        );
+    }
+    assert!(
+        killed_mid_sync >= 15,
+        "most kills must land mid-sync to mean something ({killed_mid_sync}/20)"
+    );
+}
+
+/// Records whose history shows more than one creation.
+fn duplicate_creations(home: &TestHome) -> i64 {
+    let db = rusqlite::Connection::open(home.path().join("credence.db")).expect("open");
+    db.query_row(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM record_history WHERE change = 'new' GROUP BY connection, kind, remote_id HAVING COUNT(*) > 1)",
+        [],
+        |r| r.get(0),
+    )
+    .expect("query")
+}
