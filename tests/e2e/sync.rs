@@ -5,22 +5,47 @@ use axum::Router;
 use axum::routing::get;
 
 #[test]
-fn a_second_sync_changes_nothing_and_counts_say_so() {
-    let vendor = example_vendor(250);
+fn a_second_sync_reads_only_what_changed() {
+    let vendor = credence::sandbox::example::Vendor::new(250, "tok");
+    let server = Server::start(vendor.router());
     let home = TestHome::new();
-    home.add_example_connection("books", &vendor.url(), "T");
-    let first = home.run_env(&["sync", "--json"], &[("T", "tok")]);
-    assert!(first.status.success(), "{}", text(&first.stderr));
-    let first: serde_json::Value = serde_json::from_slice(&first.stdout).expect("json");
+    home.add_example_connection("books", &server.url(), "T");
+    let sync = || -> serde_json::Value {
+        let out = home.run_env(&["sync", "--json"], &[("T", "tok")]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let first = sync();
     assert_eq!(first[0]["streams"][0]["new"], 250);
     assert_eq!(first[0]["streams"][0]["pages"], 3);
-    let second: serde_json::Value =
-        serde_json::from_slice(&home.run_env(&["sync", "--json"], &[("T", "tok")]).stdout)
-            .expect("json");
+    let second = sync();
+    assert_eq!(
+        second[0]["streams"][0]["pages"], 1,
+        "one request, nothing changed since: {second}"
+    );
     assert_eq!(second[0]["streams"][0]["new"], 0);
     assert_eq!(
-        second[0]["streams"][0]["unchanged"], 250,
-        "a full-refresh stream is read again and found unchanged"
+        second[0]["streams"][0]["unchanged"], 0,
+        "unchanged invoices are not even read"
+    );
+    for i in [3, 77, 201] {
+        vendor.pay(i, "2026-11-20T09:00:00Z");
+    }
+    let third = sync();
+    assert_eq!(third[0]["streams"][0]["updated"], 3, "{third}");
+    assert_eq!(third[0]["streams"][0]["new"], 0);
+    let paid: serde_json::Value =
+        serde_json::from_str(&home.ok(&["invoices", "--json"])).expect("json");
+    let paid_count = paid
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|i| i["status"] == "paid")
+        .count();
+    assert_eq!(
+        paid_count,
+        63 + 3,
+        "a quarter were paid already, plus the three"
     );
     assert!(
         home.path().join("credence.db").is_file(),

@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
         }
         "bench" => {
             build_plugins(&root)?;
-            cargo(&root, &["bench", "-p", "credence", "--bench", "runtime"])
+            cargo(&root, &["bench", "-p", "credence"])
         }
         _ => {
             eprintln!("usage: cargo xtask <plugins|test|demo|bench>");

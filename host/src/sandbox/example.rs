@@ -1,5 +1,7 @@
-//! The example vendor API that `plugins/example-ledger` reads: `GET /invoices?page=N`
-//! (`Authorization: Bearer <token>`), pages of [`PAGE_SIZE`] invoices with ten lines each.
+//! The example vendor API that `plugins/example-ledger` reads:
+//! `GET /invoices?page=N[&updated_since=RFC3339]` with `Authorization: Bearer <token>`.
+//! Pages of [`PAGE_SIZE`] invoices (ten lines each), ordered by last update, so a client can
+//! read only what changed since its last sync, as real accounting APIs allow.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,57 +12,113 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+use std::sync::RwLock;
+
 /// Invoices per page by default.
 pub const PAGE_SIZE: usize = 100;
 
-struct Vendor {
+/// One invoice, kept serialized, with the fields the API sorts and filters on.
+struct Stored {
+    updated_at: String,
+    id: usize,
+    json: Vec<u8>,
+}
+
+struct VendorState {
     token: String,
-    pages: Vec<Vec<u8>>,
+    page_size: usize,
+    /// Sorted by (updated_at, id).
+    invoices: Vec<Stored>,
+}
+
+/// A running sandbox vendor whose data tests and benchmarks can change.
+#[derive(Clone)]
+pub struct Vendor {
+    state: Arc<RwLock<VendorState>>,
+}
+
+impl Vendor {
+    /// A vendor holding `invoices` generated invoices, accepting `token`.
+    pub fn new(invoices: usize, token: &str) -> Vendor {
+        let mut stored: Vec<Stored> = (0..invoices).map(|i| store(i, invoice(i))).collect();
+        stored.sort_by(|a, b| (&a.updated_at, a.id).cmp(&(&b.updated_at, b.id)));
+        Vendor {
+            state: Arc::new(RwLock::new(VendorState {
+                token: token.to_string(),
+                page_size: PAGE_SIZE,
+                invoices: stored,
+            })),
+        }
+    }
+
+    /// Serve pages of `page_size` invoices.
+    pub fn with_page_size(self, page_size: usize) -> Vendor {
+        if let Ok(mut s) = self.state.write() {
+            s.page_size = page_size.max(1);
+        }
+        self
+    }
+
+    /// Record a full payment of invoice `i` at `at` (RFC 3339): it is returned as changed since then.
+    pub fn pay(&self, i: usize, at: &str) {
+        let Ok(mut s) = self.state.write() else {
+            return;
+        };
+        let mut paid = invoice(i);
+        paid["status"] = json!("paid");
+        paid["balance"] = json!("0.00");
+        paid["updated_at"] = json!(at);
+        s.invoices.retain(|x| x.id != i);
+        s.invoices.push(store(i, paid));
+        s.invoices
+            .sort_by(|a, b| (&a.updated_at, a.id).cmp(&(&b.updated_at, b.id)));
+    }
+
+    /// The HTTP API.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/invoices", get(invoices_page))
+            .with_state(self.clone())
+    }
+}
+
+fn store(id: usize, value: Value) -> Stored {
+    let updated_at = value["updated_at"].as_str().unwrap_or_default().to_string();
+    Stored {
+        updated_at,
+        id,
+        json: serde_json::to_vec(&value).unwrap_or_default(),
+    }
 }
 
 /// A vendor holding `invoices` generated invoices, accepting `token`.
 pub fn router(invoices: usize, token: &str) -> Router {
-    router_with_page_size(invoices, token, PAGE_SIZE)
+    Vendor::new(invoices, token).router()
 }
 
 /// The same vendor with another page size (benchmarks use pages of 1,000).
 pub fn router_with_page_size(invoices: usize, token: &str, page_size: usize) -> Router {
-    let all: Vec<Value> = (0..invoices).map(invoice).collect();
-    let chunks: Vec<&[Value]> = if all.is_empty() {
-        vec![&[]]
-    } else {
-        all.chunks(page_size.max(1)).collect()
-    };
-    let count = chunks.len();
-    let pages = chunks
-        .iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let next = (i + 1 < count).then_some(i + 1);
-            serde_json::to_vec(&json!({ "invoices": chunk, "next_page": next })).unwrap_or_default()
-        })
-        .collect();
-    let vendor = Arc::new(Vendor {
-        token: token.to_string(),
-        pages,
-    });
-    Router::new()
-        .route("/invoices", get(invoices_page))
-        .with_state(vendor)
+    Vendor::new(invoices, token)
+        .with_page_size(page_size)
+        .router()
 }
 
 #[derive(Deserialize)]
 struct PageQuery {
     #[serde(default)]
     page: usize,
+    updated_since: Option<String>,
 }
 
 async fn invoices_page(
-    State(vendor): State<Arc<Vendor>>,
+    State(vendor): State<Vendor>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let expected = format!("Bearer {}", vendor.token);
+    let Ok(s) = vendor.state.read() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let expected = format!("Bearer {}", s.token);
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         return (
             StatusCode::UNAUTHORIZED,
@@ -68,14 +126,40 @@ async fn invoices_page(
         )
             .into_response();
     }
-    match vendor.pages.get(q.page) {
-        Some(body) => ([("content-type", "application/json")], body.clone()).into_response(),
-        None => (
+    let from = match &q.updated_since {
+        Some(since) => s
+            .invoices
+            .partition_point(|x| x.updated_at.as_str() <= since.as_str()),
+        None => 0,
+    };
+    let matching = &s.invoices[from..];
+    let pages = matching.len().div_ceil(s.page_size).max(1);
+    if q.page >= pages {
+        return (
             StatusCode::NOT_FOUND,
             Json(json!({ "error": "no such page" })),
         )
-            .into_response(),
+            .into_response();
     }
+    let chunk = matching.iter().skip(q.page * s.page_size).take(s.page_size);
+    let mut body = b"{\"invoices\":[".to_vec();
+    for (n, x) in chunk.enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&x.json);
+    }
+    body.extend_from_slice(b"],\"next_page\":");
+    body.extend_from_slice(
+        if q.page + 1 < pages {
+            (q.page + 1).to_string()
+        } else {
+            "null".into()
+        }
+        .as_bytes(),
+    );
+    body.push(b'}');
+    ([("content-type", "application/json")], body).into_response()
 }
 
 /// One deterministic invoice in the vendor's shape: ten lines at 20 % VAT.

@@ -51,7 +51,14 @@ pub struct VendorLine {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Cursor {
+    /// Page within the current read.
     page: u32,
+    /// Read only invoices changed after this instant (the newest seen by the last complete sync).
+    #[serde(default)]
+    since: Option<String>,
+    /// The newest `updated_at` seen so far in the current read.
+    #[serde(default)]
+    newest: Option<String>,
 }
 
 /// Decode one vendor page and map every invoice to the contract (the benchmarked work).
@@ -113,7 +120,7 @@ pub struct ExampleLedger;
 impl Ledger for ExampleLedger {
     fn describe() -> Description {
         Description::ledger("example-ledger", env!("CARGO_PKG_VERSION"))
-            .stream("invoices", false)
+            .stream("invoices", true)
             .setting("base_url", "API base URL", true)
             .secret("api_token", "API token")
     }
@@ -138,15 +145,39 @@ impl Ledger for ExampleLedger {
         }
         let cursor: Cursor = paging::decode_cursor(cursor.as_deref())?;
         let base = config::require("base_url")?;
-        let response = http::get(&format!("{base}/invoices"))
-            .query("page", &cursor.page.to_string())
+        let mut request =
+            http::get(&format!("{base}/invoices")).query("page", &cursor.page.to_string());
+        if let Some(since) = &cursor.since {
+            request = request.query("updated_since", since);
+        }
+        let response = request
             .bearer_secret(&config::require_secret("api_token")?)
             .send()?
             .success()?;
         let (records, next) = map_page(&response.body)?;
+        let newest = records
+            .iter()
+            .filter_map(|r| r.remote_updated_at.clone())
+            .chain(cursor.newest.clone())
+            .max();
         Ok(match next {
-            Some(page) => paging::more(records, &Cursor { page }),
-            None => paging::last(records, &Cursor { page: cursor.page }),
+            Some(page) => paging::more(
+                records,
+                &Cursor {
+                    page,
+                    since: cursor.since,
+                    newest,
+                },
+            ),
+            // Done: the next sync asks only for what changed after the newest invoice seen.
+            None => paging::last(
+                records,
+                &Cursor {
+                    page: 0,
+                    since: newest.or(cursor.since),
+                    newest: None,
+                },
+            ),
         })
     }
 }
