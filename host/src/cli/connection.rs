@@ -149,31 +149,26 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
             names,
             json: as_json,
         } => {
-            let config = home.config()?;
-            let names = if names.is_empty() {
-                config.connections.keys().cloned().collect()
-            } else {
-                names
-            };
-            let runtime = std::sync::Arc::new(super::runtime_for(home)?);
-            let mut results = Vec::new();
-            for name in names {
-                let outcome = match open(home, &runtime, &name) {
-                    Ok((plugin, job)) => {
-                        let handle = tokio::runtime::Handle::current();
-                        tokio::task::spawn_blocking(move || {
-                            let config = job.config.clone();
-                            plugin
-                                .session(job, handle)
-                                .and_then(|mut s| s.check(&config))
-                                .map_err(|e| e.to_string())
-                        })
-                        .await?
-                    }
-                    Err(e) => Err(format!("{e:#}")),
-                };
-                results.push((name, outcome));
-            }
+            let names = super::jobs::names_or_all(home, &names)?;
+            let runtime = super::runtime_for(home)?;
+            let env = |var: &str| std::env::var(var).ok();
+            let results: Vec<(String, Result<(), String>)> = super::jobs::for_each_connection(
+                home,
+                &runtime,
+                &names,
+                &env,
+                |plugin, job, handle| {
+                    let config = job.config.clone();
+                    plugin
+                        .session(job, handle)
+                        .and_then(|mut s| s.check(&config))
+                        .map_err(|e| e.to_string())
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|r| (r.connection, r.outcome.unwrap_or_else(|f| Err(f.message))))
+            .collect();
             let failed = results.iter().filter(|(_, r)| r.is_err()).count();
             if as_json {
                 let rows: Vec<_> = results

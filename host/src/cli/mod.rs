@@ -4,6 +4,7 @@
 mod connection;
 mod customers;
 mod demo;
+mod jobs;
 mod lookup;
 mod output;
 mod plugin;

@@ -2,6 +2,7 @@
 //! Nothing is stored (that is `credence sync`); this is how a user or a plugin author sees what
 //! a connector returns, and how one misbehaving connector is shown not to affect the others.
 
+use super::jobs;
 use super::output::{json, table};
 use crate::home::Home;
 use crate::runtime::bindings::types::RecordBody;
@@ -10,7 +11,6 @@ use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
@@ -28,9 +28,6 @@ pub struct ReadArgs {
     #[arg(long)]
     records: bool,
 }
-
-/// Connections read at the same time.
-const MAX_CONCURRENT_JOBS: usize = 8;
 
 /// What one stream of one connection gave.
 #[derive(Debug, Default, Serialize)]
@@ -130,84 +127,32 @@ fn read_connection(
 }
 
 pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
-    let config = home.config()?;
-    let names: Vec<String> = if args.names.is_empty() {
-        config.connections.keys().cloned().collect()
-    } else {
-        args.names.clone()
-    };
-    let runtime = Arc::new(super::runtime_for(home)?);
-    // Jobs run on blocking threads; at most this many at once (the instance pool is finite).
-    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_JOBS));
-    let mut tasks = Vec::new();
-    for name in names {
-        let plugin_id = config
-            .connections
-            .get(&name)
-            .map(|c| c.plugin.clone())
-            .unwrap_or_default();
-        match super::connection::open(home, &runtime, &name) {
-            Ok((plugin, job)) => {
-                let (stream, max_pages, records, handle) = (
-                    args.stream.clone(),
-                    args.max_pages,
-                    args.records,
-                    tokio::runtime::Handle::current(),
-                );
-                tasks.push((
-                    name,
-                    plugin_id,
-                    Ok(tokio::spawn({
-                        let permits = permits.clone();
-                        async move {
-                            let _permit = permits.acquire_owned().await;
-                            tokio::task::spawn_blocking(move || {
-                                read_connection(
-                                    &plugin,
-                                    job,
-                                    stream.as_deref(),
-                                    max_pages,
-                                    records,
-                                    handle,
-                                )
-                            })
-                            .await
-                        }
-                    })),
-                ));
-            }
-            Err(e) => tasks.push((name, plugin_id, Err(format!("{e:#}")))),
-        }
-    }
-    let mut reports = Vec::new();
-    for (connection, plugin, task) in tasks {
-        let (streams, error, error_kind) = match task {
-            Ok(handle) => match handle
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()))
-            {
+    let names = jobs::names_or_all(home, &args.names)?;
+    let runtime = super::runtime_for(home)?;
+    let (stream, max_pages, records) = (args.stream.clone(), args.max_pages, args.records);
+    let env = |var: &str| std::env::var(var).ok();
+    let results =
+        jobs::for_each_connection(home, &runtime, &names, &env, move |plugin, job, handle| {
+            read_connection(&plugin, job, stream.as_deref(), max_pages, records, handle)
+        })
+        .await?;
+    let reports: Vec<ConnectionReport> = results
+        .into_iter()
+        .map(|r| {
+            let (streams, error, error_kind) = match r.outcome {
                 Ok((streams, None)) => (streams, None, None),
                 Ok((streams, Some(e))) => (streams, Some(e.to_string()), Some(e.kind())),
-                Err(e) => (
-                    Vec::new(),
-                    Some(format!("the job panicked in the host: {e}")),
-                    Some("host"),
-                ),
-            },
-            Err(e) => (Vec::new(), Some(e), Some("setup")),
-        };
-        if let Some(e) = &error {
-            tracing::error!(connection = %connection, plugin = %plugin, "{e}");
-        }
-        reports.push(ConnectionReport {
-            connection,
-            plugin,
-            streams,
-            error,
-            error_kind,
-        });
-    }
+                Err(f) => (Vec::new(), Some(f.message), Some(f.kind)),
+            };
+            ConnectionReport {
+                connection: r.connection,
+                plugin: r.plugin,
+                streams,
+                error,
+                error_kind,
+            }
+        })
+        .collect();
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     if args.json {
         json(&reports)?;
@@ -232,13 +177,11 @@ pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
                 &rows
             )
         );
-        for r in reports.iter().filter(|r| r.error.is_some()) {
-            println!(
-                "{}: FAILED: {}",
-                r.connection,
-                r.error.as_deref().unwrap_or_default()
-            );
-        }
+        jobs::print_failures(
+            reports
+                .iter()
+                .filter_map(|r| Some((r.connection.as_str(), r.error.as_deref()?))),
+        );
     }
     Ok(if failed == 0 {
         ExitCode::SUCCESS

@@ -1,5 +1,6 @@
 //! `credence sync` and `credence quarantine`.
 
+use super::jobs;
 use super::output::{json, table};
 use crate::home::Home;
 use crate::store::Store;
@@ -9,7 +10,6 @@ use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -46,70 +46,47 @@ pub(super) async fn sync_all(
     progress: bool,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> anyhow::Result<Vec<SyncOutcome>> {
-    let config = home.config()?;
-    let names: Vec<String> = if names.is_empty() {
-        config.connections.keys().cloned().collect()
-    } else {
-        names.to_vec()
-    };
+    let names = jobs::names_or_all(home, names)?;
     let db = database(home)?;
+    // Open once first, so migrations run before the jobs open their own connections.
     drop(SqliteStore::open(&db)?);
-    let runtime = Arc::new(super::runtime_for(home)?);
+    let runtime = super::runtime_for(home)?;
     let terminal = std::io::stderr().is_terminal() && progress;
-    let mut tasks = Vec::new();
-    for name in names {
-        let plugin_id = config
-            .connections
-            .get(&name)
-            .map(|c| c.plugin.clone())
-            .unwrap_or_default();
-        match super::connection::open_with_env(home, &runtime, &name, env) {
-            Ok((plugin, job)) => {
-                let (db, handle) = (db.clone(), tokio::runtime::Handle::current());
-                tasks.push((name.clone(), plugin_id, Ok(tokio::task::spawn_blocking(move || {
-                    let mut store = match SqliteStore::open(&db) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            return SyncOutcome { connection: job.connection.clone(), plugin: plugin.id().to_string(), streams: Vec::new(), error: Some(e.to_string()), error_kind: Some("store") };
-                        }
-                    };
-                    let mut progress = |connection: &str, s: &crate::sync::StreamOutcome| {
-                        if terminal {
-                            eprint!("\r{connection} {}: {} pages, {} new, {} updated, {} deleted, {} quarantined   ", s.stream, s.pages, s.counts.new, s.counts.updated, s.counts.deleted, s.counts.quarantined);
-                        }
-                    };
-                    sync_connection(&plugin, job, &mut store, handle, &mut progress)
-                }))));
+    let results = jobs::for_each_connection(home, &runtime, &names, env, move |plugin, job, handle| {
+        let mut store = SqliteStore::open(&db).map_err(|e| e.to_string())?;
+        let mut show = |connection: &str, s: &crate::sync::StreamOutcome| {
+            if terminal {
+                let c = &s.counts;
+                eprint!(
+                    "\r{connection} {}: {} pages, {} new, {} updated, {} deleted, {} quarantined   ",
+                    s.stream, s.pages, c.new, c.updated, c.deleted, c.quarantined
+                );
             }
-            Err(e) => tasks.push((name, plugin_id, Err(format!("{e:#}")))),
-        }
-    }
-    let mut outcomes = Vec::new();
-    for (connection, plugin, task) in tasks {
-        outcomes.push(match task {
-            Ok(handle) => handle.await.unwrap_or_else(|e| SyncOutcome {
-                connection,
-                plugin,
-                streams: Vec::new(),
-                error: Some(format!("the job panicked in the host: {e}")),
-                error_kind: Some("host"),
-            }),
-            Err(e) => SyncOutcome {
-                connection,
-                plugin,
-                streams: Vec::new(),
-                error: Some(e),
-                error_kind: Some("setup"),
-            },
-        });
-    }
+        };
+        Ok::<_, String>(sync_connection(&plugin, job, &mut store, handle, &mut show))
+    })
+    .await?;
     if terminal {
         eprintln!();
     }
-    if terminal {
-        eprintln!();
+    Ok(results
+        .into_iter()
+        .map(|r| match r.outcome {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(store_error)) => failed(r.connection, r.plugin, store_error, "store"),
+            Err(f) => failed(r.connection, r.plugin, f.message, f.kind),
+        })
+        .collect())
+}
+
+fn failed(connection: String, plugin: String, error: String, kind: &'static str) -> SyncOutcome {
+    SyncOutcome {
+        connection,
+        plugin,
+        streams: Vec::new(),
+        error: Some(error),
+        error_kind: Some(kind),
     }
-    Ok(outcomes)
 }
 
 /// Print outcomes as a table (or JSON); failure if any connection failed.
@@ -150,13 +127,11 @@ pub(super) fn report(outcomes: &[SyncOutcome], as_json: bool) -> anyhow::Result<
                 &rows
             )
         );
-        for o in outcomes.iter().filter(|o| o.error.is_some()) {
-            println!(
-                "{}: FAILED: {}",
-                o.connection,
-                o.error.as_deref().unwrap_or_default()
-            );
-        }
+        jobs::print_failures(
+            outcomes
+                .iter()
+                .filter_map(|o| Some((o.connection.as_str(), o.error.as_deref()?))),
+        );
     }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
