@@ -120,6 +120,11 @@ fn run(
                 }
             }
             let counts = store.commit_page(&commit)?;
+            tracing::info!(
+                stream = %info.name, page = progress.pages + 1, new = counts.new, updated = counts.updated,
+                unchanged = counts.unchanged, deleted = counts.deleted, quarantined = counts.quarantined,
+                "page committed"
+            );
             progress.pages += 1;
             progress.counts += counts;
             on_page(&connection, progress);
