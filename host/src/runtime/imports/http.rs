@@ -201,8 +201,7 @@ async fn perform(builder: reqwest::RequestBuilder, cap: usize, attempt: u32) -> 
             .headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|(_, v)| retry_after(v, chrono::Utc::now()));
         let wait = retry_after.unwrap_or(backoff);
         return Attempt::Retry {
             error: Some(format!("HTTP {status}")),
@@ -211,6 +210,20 @@ async fn perform(builder: reqwest::RequestBuilder, cap: usize, attempt: u32) -> 
         };
     }
     Attempt::Done(response)
+}
+
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110 allows both).
+fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 const OVERSIZE: &str = "response body is larger than the plugin's response cap";
@@ -271,6 +284,29 @@ fn base64(input: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        use chrono::TimeZone;
+        let now = chrono::Utc
+            .with_ymd_and_hms(2015, 10, 21, 7, 27, 0)
+            .single()
+            .expect("date");
+        let cases = [
+            ("120", Some(120)),
+            (" 7 ", Some(7)),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", Some(60)),
+            ("Wed, 21 Oct 2015 07:00:00 GMT", Some(0)),
+            ("soon", None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(
+                super::retry_after(value, now).map(|d| d.as_secs()),
+                expected,
+                "{value}"
+            );
+        }
+    }
+
     #[test]
     fn basic_credentials_are_base64() {
         assert_eq!(
