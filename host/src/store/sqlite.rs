@@ -521,6 +521,33 @@ mod tests {
     }
 
     #[test]
+    fn a_record_repeated_within_a_page_is_created_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(&dir.path().join("credence.db")).expect("open");
+        let counts = store
+            .commit_page(&page(
+                vec![
+                    customer("1", "Acme", false),
+                    customer("1", "Acme Ltd", false),
+                    customer("1", "Acme Ltd", false),
+                ],
+                "c",
+                1,
+            ))
+            .expect("commit");
+        assert_eq!((counts.new, counts.updated, counts.unchanged), (1, 1, 1));
+        let created: i64 = store
+            .db
+            .query_row(
+                "SELECT COUNT(*) FROM record_history WHERE change = 'new'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(created, 1);
+    }
+
+    #[test]
     fn a_database_from_a_newer_version_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("credence.db");
