@@ -46,17 +46,7 @@ fn install_list_inspect_remove() {
 fn a_plugin_in_use_is_not_removed_without_force() {
     let home = TestHome::new();
     home.install(&["example-ledger"]);
-    home.ok(&[
-        "connection",
-        "add",
-        "books",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        "base_url=http://127.0.0.1:9",
-        "--secret",
-        "api_token=T",
-    ]);
+    home.add_example_connection("books", "http://127.0.0.1:9", "T");
     let err = home.fails(&["plugin", "remove", "example-ledger"]);
     assert!(err.contains("used by connection(s) books"), "{err}");
     home.ok(&["plugin", "remove", "example-ledger", "--force"]);
@@ -192,17 +182,7 @@ fn a_bureau_plugin_answers_lookups_page_by_page() {
     assert!(err.contains("unknown scheme \"passport\""), "{err}");
 
     home.install(&["example-ledger"]);
-    home.ok(&[
-        "connection",
-        "add",
-        "books",
-        "--plugin",
-        "example-ledger",
-        "--set",
-        "base_url=http://127.0.0.1:9",
-        "--secret",
-        "api_token=T",
-    ]);
+    home.add_example_connection("books", "http://127.0.0.1:9", "T");
     let out = home.run_env(&["lookup", "books", "--name", "X"], &[("T", "x")]);
     assert!(!out.status.success());
     let err = crate::support::text(&out.stderr);
