@@ -89,15 +89,11 @@ pub async fn run(home: &Home, command: PluginCommand) -> anyhow::Result<ExitCode
             let installed = registry.get(&id)?;
             let runtime = super::runtime_for(home)?;
             let plugin = registry.load(&runtime, &id)?;
-            let job = JobContext {
-                plugin_id: id.clone(),
-                connection: "(inspect)".into(),
-                config: Vec::new(),
-                secrets: Default::default(),
-                grants: Default::default(),
-                limits: installed.manifest.limits.capped_by(runtime.cap()),
-                clock: crate::runtime::Clock::System,
-            };
+            let job = JobContext::standalone(
+                &id,
+                "inspect",
+                installed.manifest.limits.capped_by(runtime.cap()),
+            );
             let handle = tokio::runtime::Handle::current();
             let description = tokio::task::spawn_blocking(move || {
                 plugin.session(job, handle).and_then(|mut s| s.describe())

@@ -102,6 +102,14 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     })
 }
 
+fn write_pin(folder: &Path, id: &str, pin: &Pin) -> Result<(), InstallError> {
+    let text = toml::to_string(pin).map_err(|e| InstallError::Inconsistent {
+        id: id.to_string(),
+        message: e.to_string(),
+    })?;
+    write(&folder.join(PIN_FILE), text.as_bytes())
+}
+
 impl Registry {
     /// The registry under `root` (usually `<home>/plugins`).
     pub fn new(root: impl Into<PathBuf>) -> Registry {
@@ -162,11 +170,7 @@ impl Registry {
         write(&staging.join(MANIFEST_FILE), &manifest_text)?;
         write(&staging.join(&manifest.wasm), &wasm)?;
         write(&staging.join(COMPILED_FILE), &compiled)?;
-        let pin_text = toml::to_string(&pin).map_err(|e| InstallError::Inconsistent {
-            id: id.clone(),
-            message: e.to_string(),
-        })?;
-        write(&staging.join(PIN_FILE), pin_text.as_bytes())?;
+        write_pin(&staging, &id, &pin)?;
         let target = self.folder(&id);
         let old = self.root.join(format!(".old-{id}-{}", std::process::id()));
         if target.exists() {
@@ -272,11 +276,7 @@ impl Registry {
                     compiled_by: env!("CARGO_PKG_VERSION").into(),
                     ..installed.pin.clone()
                 };
-                let pin_text = toml::to_string(&pin).map_err(|e| InstallError::Inconsistent {
-                    id: id.into(),
-                    message: e.to_string(),
-                })?;
-                write(&installed.folder.join(PIN_FILE), pin_text.as_bytes())?;
+                write_pin(&installed.folder, id, &pin)?;
                 runtime
                     .deserialize(id, &compiled)
                     .ok_or_else(|| InstallError::Inconsistent {
@@ -298,15 +298,7 @@ fn verify_description(
     tokio: tokio::runtime::Handle,
 ) -> Result<(), InstallError> {
     let id = manifest.id.clone();
-    let job = JobContext {
-        plugin_id: id.clone(),
-        connection: "(install check)".into(),
-        config: Vec::new(),
-        secrets: Default::default(),
-        grants: Default::default(),
-        limits: manifest.limits,
-        clock: crate::runtime::Clock::System,
-    };
+    let job = JobContext::standalone(&id, "install check", manifest.limits);
     let inconsistent = |message: String| InstallError::Inconsistent {
         id: id.clone(),
         message,

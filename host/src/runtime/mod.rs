@@ -138,14 +138,12 @@ impl Runtime {
 
     /// Compile a component's bytes to this engine's native code, serialized for the cache.
     pub fn precompile(&self, plugin: &str, wasm: &[u8]) -> Result<Vec<u8>, RuntimeError> {
-        let component = Component::new(&self.engine, wasm).map_err(|e| RuntimeError::Compile {
-            plugin: plugin.to_string(),
-            detail: format!("not a valid WebAssembly component: {e:#}"),
-        })?;
-        component.serialize().map_err(|e| RuntimeError::Compile {
-            plugin: plugin.to_string(),
-            detail: format!("{e:#}"),
-        })
+        self.compile(plugin, wasm)?
+            .serialize()
+            .map_err(|e| RuntimeError::Compile {
+                plugin: plugin.to_string(),
+                detail: format!("{e:#}"),
+            })
     }
 
     /// Load a precompiled component; `None` if the artifact was made by another engine build
@@ -209,11 +207,15 @@ impl Runtime {
         kind: PluginKind,
         wasm: &[u8],
     ) -> Result<Plugin, RuntimeError> {
-        let component = Component::new(&self.engine, wasm).map_err(|e| RuntimeError::Compile {
-            plugin: id.to_string(),
-            detail: format!("not a valid WebAssembly component: {e:#}"),
-        })?;
+        let component = self.compile(id, wasm)?;
         self.prepare(id, kind, &component)
+    }
+
+    fn compile(&self, plugin: &str, wasm: &[u8]) -> Result<Component, RuntimeError> {
+        Component::new(&self.engine, wasm).map_err(|e| RuntimeError::Compile {
+            plugin: plugin.to_string(),
+            detail: format!("not a valid WebAssembly component: {e:#}"),
+        })
     }
 
     /// The component's imports, for `plugin inspect`.

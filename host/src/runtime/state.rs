@@ -54,6 +54,22 @@ pub struct JobContext {
     pub clock: Clock,
 }
 
+impl JobContext {
+    /// A job outside any connection (install checks, `plugin inspect`): no settings, no secrets,
+    /// no grants, so the plugin can only describe itself. `purpose` names it in logs and errors.
+    pub fn standalone(plugin_id: &str, purpose: &str, limits: Limits) -> JobContext {
+        JobContext {
+            plugin_id: plugin_id.to_string(),
+            connection: format!("({purpose})"),
+            config: Vec::new(),
+            secrets: BTreeMap::new(),
+            grants: Grants::default(),
+            limits,
+            clock: Clock::System,
+        }
+    }
+}
+
 /// Timing of the call in progress, for the CPU budget.
 #[derive(Debug)]
 pub struct CallTimer {
