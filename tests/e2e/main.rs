@@ -7,6 +7,7 @@ mod connections;
 mod containment;
 mod csv;
 mod demo;
+mod einvoice;
 mod http;
 mod plugins;
 mod sync;

@@ -223,3 +223,34 @@ impl Server {
 pub fn example_vendor(invoices: usize) -> Server {
     Server::start(credence::sandbox::example::router(invoices, "tok"))
 }
+
+/// The third-party data folder (`../shared/realdata` beside the repository, or
+/// `$CREDENCE_REALDATA`). `None`, with a line saying the test is skipped, when it is absent.
+pub fn realdata() -> Option<PathBuf> {
+    let dir = std::env::var_os("CREDENCE_REALDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: real data not found at {} (set CREDENCE_REALDATA)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// `credence sync --json`, required to succeed.
+pub fn sync_json(home: &TestHome, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["sync", "--json"];
+    all.extend_from_slice(args);
+    let out = home.run(&all);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("sync --json prints JSON")
+}

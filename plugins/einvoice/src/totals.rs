@@ -1,0 +1,163 @@
+//! The document totals recomputed from the lines, allowances, charges and tax breakdown
+//! (EN 16931 BR-CO-10 to BR-CO-16) and compared with what the document prints. A document
+//! whose printed totals do not add up is not imported: the buyer would be chased for an
+//! amount the invoice itself contradicts.
+
+use credence_plugin_sdk::types::{Document, Totals};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// One printed total that differs from what its parts add up to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub rule: &'static str,
+    pub term: &'static str,
+    pub printed: Decimal,
+    pub computed: Decimal,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): the document prints {}, its parts add up to {}",
+            self.term, self.rule, self.printed, self.computed
+        )
+    }
+}
+
+fn amount(field: &str, value: &str, bad: &mut Vec<String>) -> Decimal {
+    match Decimal::from_str(value.trim()) {
+        Ok(d) => d,
+        Err(_) => {
+            bad.push(format!("{field} {value:?} is not a decimal amount"));
+            Decimal::ZERO
+        }
+    }
+}
+
+fn optional(field: &str, value: Option<&str>, bad: &mut Vec<String>) -> Decimal {
+    value.map_or(Decimal::ZERO, |v| amount(field, v, bad))
+}
+
+/// The totals as computed from the document's parts, in the printed layout.
+pub fn compute(doc: &Document) -> Result<Totals, Vec<String>> {
+    let mut bad = Vec::new();
+    let line_total: Decimal = doc
+        .lines
+        .iter()
+        .map(|l| amount("line net amount (BT-131)", &l.net_amount, &mut bad))
+        .sum();
+    let mut allowances = Decimal::ZERO;
+    let mut charges = Decimal::ZERO;
+    for ac in &doc.allowances_charges {
+        let a = amount("allowance or charge amount", &ac.amount, &mut bad);
+        if ac.is_charge {
+            charges += a;
+        } else {
+            allowances += a;
+        }
+    }
+    let tax_total: Decimal = doc
+        .tax_breakdown
+        .iter()
+        .map(|t| amount("VAT category tax amount (BT-117)", &t.tax_amount, &mut bad))
+        .sum();
+    let printed = &doc.totals;
+    let prepaid = optional("paid amount (BT-113)", printed.prepaid.as_deref(), &mut bad);
+    let rounding = optional(
+        "rounding amount (BT-114)",
+        printed.rounding.as_deref(),
+        &mut bad,
+    );
+    // Without a tax breakdown the printed tax total stands (documents outside VAT scope).
+    let tax_total = if doc.tax_breakdown.is_empty() {
+        amount("tax total (BT-110)", &printed.tax_total, &mut bad)
+    } else {
+        tax_total
+    };
+    let tax_exclusive = line_total - allowances + charges;
+    let tax_inclusive = tax_exclusive + tax_total;
+    let payable = tax_inclusive - prepaid + rounding;
+    if !bad.is_empty() {
+        return Err(bad);
+    }
+    let s = |d: Decimal| d.to_string();
+    Ok(Totals {
+        line_total: s(line_total),
+        allowance_total: printed.allowance_total.as_ref().map(|_| s(allowances)),
+        charge_total: printed.charge_total.as_ref().map(|_| s(charges)),
+        tax_exclusive: s(tax_exclusive),
+        tax_total: s(tax_total),
+        tax_inclusive: s(tax_inclusive),
+        prepaid: printed.prepaid.clone(),
+        rounding: printed.rounding.clone(),
+        payable: s(payable),
+    })
+}
+
+/// Every printed total that differs from the computed one (exact decimal comparison).
+pub fn mismatches(doc: &Document) -> Result<Vec<Mismatch>, Vec<String>> {
+    let computed = compute(doc)?;
+    let printed = &doc.totals;
+    let mut bad = Vec::new();
+    let pairs: [(&'static str, &'static str, Option<&str>, Option<&str>); 7] = [
+        (
+            "BR-CO-10",
+            "BT-106 sum of line net amounts",
+            Some(&printed.line_total),
+            Some(&computed.line_total),
+        ),
+        (
+            "BR-CO-11",
+            "BT-107 sum of allowances",
+            printed.allowance_total.as_deref(),
+            computed.allowance_total.as_deref(),
+        ),
+        (
+            "BR-CO-12",
+            "BT-108 sum of charges",
+            printed.charge_total.as_deref(),
+            computed.charge_total.as_deref(),
+        ),
+        (
+            "BR-CO-13",
+            "BT-109 total without VAT",
+            Some(&printed.tax_exclusive),
+            Some(&computed.tax_exclusive),
+        ),
+        (
+            "BR-CO-14",
+            "BT-110 total VAT",
+            Some(&printed.tax_total),
+            Some(&computed.tax_total),
+        ),
+        (
+            "BR-CO-15",
+            "BT-112 total with VAT",
+            Some(&printed.tax_inclusive),
+            Some(&computed.tax_inclusive),
+        ),
+        (
+            "BR-CO-16",
+            "BT-115 amount due for payment",
+            Some(&printed.payable),
+            Some(&computed.payable),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (rule, term, p, c) in pairs {
+        let (Some(p), Some(c)) = (p, c) else { continue };
+        let p = amount(term, p, &mut bad);
+        let c = amount(term, c, &mut bad);
+        if p != c {
+            out.push(Mismatch {
+                rule,
+                term,
+                printed: p,
+                computed: c,
+            });
+        }
+    }
+    if bad.is_empty() { Ok(out) } else { Err(bad) }
+}
