@@ -11,3 +11,4 @@ mod einvoice;
 mod http;
 mod plugins;
 mod sync;
+mod xero;

@@ -94,8 +94,12 @@ enum Command {
         #[arg(long)]
         write: Option<PathBuf>,
     },
-    /// Serve a local vendor sandbox (the example invoicing API) until interrupted.
+    /// Serve a local vendor sandbox until interrupted: `example` (the SDK's invoicing API) or
+    /// `xero` (the Xero Accounting API).
     Sandbox {
+        /// Which vendor's API to serve.
+        #[arg(value_enum, default_value = "example")]
+        vendor: SandboxVendor,
         /// Port on 127.0.0.1 (0: any free port).
         #[arg(long, default_value_t = 0)]
         port: u16,
@@ -107,6 +111,16 @@ enum Command {
         token: String,
     },
 }
+
+/// The vendor APIs `credence sandbox` serves.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SandboxVendor {
+    Example,
+    Xero,
+}
+
+/// The tenant id the Xero sandbox accepts.
+const SANDBOX_TENANT: &str = "sandbox-tenant";
 
 /// Run the CLI with the process's arguments.
 pub fn main() -> ExitCode {
@@ -184,15 +198,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox {
+            vendor,
             port,
             invoices,
             token,
         } => {
-            let (addr, handle) =
-                crate::sandbox::serve(crate::sandbox::example::router(invoices, &token), port)
-                    .await?;
+            let (router, what) = match vendor {
+                SandboxVendor::Example => (
+                    crate::sandbox::example::router(invoices, &token),
+                    format!(
+                        "example vendor API on http://{{addr}} (token {token:?}, {invoices} invoices)"
+                    ),
+                ),
+                SandboxVendor::Xero => (
+                    crate::sandbox::xero::XeroSandbox::generated(invoices, &token, SANDBOX_TENANT)
+                        .router(),
+                    format!(
+                        "Xero Accounting API on http://{{addr}}/api.xro/2.0 (access token {token:?}, \
+                         tenant {SANDBOX_TENANT:?}, {invoices} invoices)"
+                    ),
+                ),
+            };
+            let (addr, handle) = crate::sandbox::serve(router, port).await?;
             println!(
-                "example vendor API on http://{addr} (token {token:?}, {invoices} invoices); Ctrl-C to stop"
+                "{}; Ctrl-C to stop",
+                what.replace("{addr}", &addr.to_string())
             );
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

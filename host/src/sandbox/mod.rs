@@ -2,6 +2,8 @@
 //! demo, the tests and users trying a connector without credentials (`credence sandbox`).
 
 pub mod example;
+pub mod faults;
+pub mod xero;
 
 use std::net::SocketAddr;
 
