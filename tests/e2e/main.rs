@@ -10,5 +10,6 @@ mod demo;
 mod einvoice;
 mod http;
 mod plugins;
+mod quickbooks;
 mod sync;
 mod xero;

@@ -95,7 +95,7 @@ enum Command {
         write: Option<PathBuf>,
     },
     /// Serve a local vendor sandbox until interrupted: `example` (the SDK's invoicing API) or
-    /// `xero` (the Xero Accounting API).
+    /// `xero` (the Xero Accounting API) or `quickbooks` (QuickBooks Online's query API).
     Sandbox {
         /// Which vendor's API to serve.
         #[arg(value_enum, default_value = "example")]
@@ -117,10 +117,12 @@ enum Command {
 enum SandboxVendor {
     Example,
     Xero,
+    Quickbooks,
 }
 
-/// The tenant id the Xero sandbox accepts.
+/// The tenant id the Xero sandbox accepts, and the QuickBooks sandbox's company (realm) id.
 const SANDBOX_TENANT: &str = "sandbox-tenant";
+const SANDBOX_REALM: &str = "9130350000000000";
 
 /// Run the CLI with the process's arguments.
 pub fn main() -> ExitCode {
@@ -216,6 +218,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format!(
                         "Xero Accounting API on http://{{addr}}/api.xro/2.0 (access token {token:?}, \
                          tenant {SANDBOX_TENANT:?}, {invoices} invoices)"
+                    ),
+                ),
+                SandboxVendor::Quickbooks => (
+                    crate::sandbox::quickbooks::QuickBooksSandbox::generated(
+                        invoices,
+                        &token,
+                        SANDBOX_REALM,
+                    )
+                    .router(),
+                    format!(
+                        "QuickBooks Online API on http://{{addr}} (access token {token:?}, \
+                         realm {SANDBOX_REALM:?}, {invoices} invoices)"
                     ),
                 ),
             };

@@ -22,6 +22,8 @@ pub enum Fault {
     Delay(Duration),
     /// Answer normally but send only the first half of the body.
     Truncate,
+    /// Answer 200 with this body instead (a vendor sending something broken).
+    Body(String),
 }
 
 #[derive(Default)]
@@ -109,6 +111,7 @@ pub async fn layer(State(faults): State<Faults>, request: Request, next: Next) -
             faults.error_body.as_str().to_owned(),
         )
             .into_response(),
+        Some(Fault::Body(body)) => (StatusCode::OK, body).into_response(),
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
             next.run(request).await

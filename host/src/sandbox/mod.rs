@@ -3,6 +3,7 @@
 
 pub mod example;
 pub mod faults;
+pub mod quickbooks;
 pub mod xero;
 
 use std::net::SocketAddr;
