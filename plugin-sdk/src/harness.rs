@@ -115,6 +115,7 @@ struct State {
     logs: Vec<(Level, String)>,
     folders: Vec<PathBuf>,
     now: Option<String>,
+    replay: bool,
 }
 
 /// A pretend host for native tests of a connector.
@@ -173,6 +174,14 @@ impl Harness {
             .borrow_mut()
             .exchanges
             .extend(exchanges.into_iter().map(|e| (e, false)));
+        self
+    }
+
+    /// Let exchanges answer any number of times, and choose among those with the same URL by
+    /// their expected headers (first match in order): what the [acceptance
+    /// suite](crate::acceptance) needs to read a stream twice and to send `If-Modified-Since`.
+    pub fn replaying(self) -> Self {
+        self.state.borrow_mut().replay = true;
         self
     }
 
@@ -245,8 +254,15 @@ impl Harness {
             url: request.url.clone(),
             headers: headers.clone(),
         });
+        let replay = state.replay;
         let found = state.exchanges.iter_mut().find(|(e, used)| {
-            !*used && e.request.method.eq_ignore_ascii_case(&method) && e.request.url == request.url
+            (!*used || replay)
+                && e.request.method.eq_ignore_ascii_case(&method)
+                && e.request.url == request.url
+                && (!replay
+                    || e.request.headers.iter().all(|(name, expected)| {
+                        headers.get(&name.to_ascii_lowercase()) == Some(expected)
+                    }))
         });
         let Some((exchange, used)) = found else {
             return Err(PluginError::Permanent(format!(

@@ -12,6 +12,8 @@
 // The README's connector is compiled and its native build checked as a doctest.
 #![doc = include_str!("../README.md")]
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod acceptance;
 #[doc(hidden)]
 pub mod bindings;
 pub mod builders;

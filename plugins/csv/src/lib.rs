@@ -76,6 +76,7 @@ impl Ledger for CsvLedger {
             )));
         }
         columns::Renames::parse(&config::get("columns").unwrap_or_default())?;
+        delimiter()?;
         Ok(())
     }
 

@@ -185,3 +185,27 @@ pub struct Payment {
     pub updated_date_utc: Option<String>,
     pub invoice: Option<PaymentInvoice>,
 }
+
+/// The last-change instant every Xero record carries: the incremental cursor advances by it,
+/// including over records credit control skips (bills, suppliers).
+pub trait Updated {
+    fn updated(&self) -> Option<&str>;
+}
+
+impl Updated for Contact {
+    fn updated(&self) -> Option<&str> {
+        self.updated_date_utc.as_deref()
+    }
+}
+
+impl Updated for Invoice {
+    fn updated(&self) -> Option<&str> {
+        self.updated_date_utc.as_deref()
+    }
+}
+
+impl Updated for Payment {
+    fn updated(&self) -> Option<&str> {
+        self.updated_date_utc.as_deref()
+    }
+}

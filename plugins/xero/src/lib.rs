@@ -52,11 +52,20 @@ struct Cursor {
     newest: Option<String>,
 }
 
-/// Map one decoded page of `stream`: records, and how many vendor items it held.
-pub fn map_page(
-    stream: &str,
-    body: &[u8],
-) -> Result<(Vec<SourceRecord>, usize, Option<bool>), PluginError> {
+/// One page, mapped.
+#[derive(Debug)]
+pub struct Mapped {
+    pub records: Vec<SourceRecord>,
+    /// Items Xero sent (skipped ones included).
+    pub items: usize,
+    /// Whether Xero's pagination says more pages follow, when it says.
+    pub more: Option<bool>,
+    /// The newest `UpdatedDateUTC` among all items, as RFC 3339.
+    pub newest: Option<String>,
+}
+
+/// Map one page of `stream`.
+pub fn map_page(stream: &str, body: &[u8]) -> Result<Mapped, PluginError> {
     match stream {
         "customers" => decode(body, "Contacts", map::contact),
         "invoices" => decode(body, "Invoices", |v| map::document(v, false)),
@@ -66,21 +75,27 @@ pub fn map_page(
     }
 }
 
-/// Decode a list page into records: (records, items in the page, whether Xero's pagination
-/// says more pages follow, when it says).
-/// A page that decodes as JSON but holds an item of the wrong shape keeps the other items and
-/// rejects that one, with its JSON.
-fn decode<T: DeserializeOwned>(
+/// Decode a list page. A page that decodes as JSON but holds an item of the wrong shape keeps
+/// the other items and rejects that one, with its JSON.
+fn decode<T: DeserializeOwned + api::Updated>(
     body: &[u8],
     what: &str,
     map: impl Fn(T) -> Option<SourceRecord>,
-) -> Result<(Vec<SourceRecord>, usize, Option<bool>), PluginError> {
+) -> Result<Mapped, PluginError> {
     let more = |p: &Option<api::Pagination>| p.as_ref().and_then(|p| Some(p.page? < p.page_count?));
     match serde_json::from_slice::<api::ListPage<T>>(body) {
         Ok(page) => {
-            let n = page.items.len();
-            let more = more(&page.pagination);
-            Ok((page.items.into_iter().filter_map(map).collect(), n, more))
+            let newest = page
+                .items
+                .iter()
+                .filter_map(|i| i.updated().and_then(date::instant))
+                .max();
+            Ok(Mapped {
+                items: page.items.len(),
+                more: more(&page.pagination),
+                newest,
+                records: page.items.into_iter().filter_map(map).collect(),
+            })
         }
         Err(e) if e.is_eof() => Err(PluginError::transient(format!(
             "the {what} response was cut short ({e}); retrying from the same page"
@@ -93,7 +108,12 @@ fn decode<T: DeserializeOwned>(
                 serde_json::from_slice(body).map_err(|e| {
                     PluginError::permanent(format!("cannot decode the {what} response: {e}"))
                 })?;
-            let n = page.items.len();
+            let newest = page
+                .items
+                .iter()
+                .filter_map(|i| i.get("UpdatedDateUTC")?.as_str().and_then(date::instant))
+                .max();
+            let items = page.items.len();
             let more = more(&page.pagination);
             let records = page
                 .items
@@ -114,7 +134,12 @@ fn decode<T: DeserializeOwned>(
                     }
                 })
                 .collect();
-            Ok((records, n, more))
+            Ok(Mapped {
+                records,
+                items,
+                more,
+                newest,
+            })
         }
     }
 }
@@ -234,14 +259,15 @@ impl Ledger for XeroLedger {
             req = req.header("If-Modified-Since", &date::modified_since(since));
         }
         let response = checked(req.send()?)?;
-        let (records, items, xero_says) = map_page(&stream, &response.body)?;
-        let newest = records
-            .iter()
-            .filter_map(|r| r.remote_updated_at.clone())
+        let page_read = map_page(&stream, &response.body)?;
+        let records = page_read.records;
+        let newest = page_read
+            .newest
+            .into_iter()
             .chain(cursor.newest.clone())
             .max();
         // Without pagination info (older API versions) a full page means there may be more.
-        let more = xero_says.unwrap_or(items >= size as usize);
+        let more = page_read.more.unwrap_or(page_read.items >= size as usize);
         Ok(if more {
             paging::more(
                 records,

@@ -48,9 +48,9 @@ fn every_published_example_maps_to_the_common_model() {
             if json.get(key).is_none() || !name.is_some_and(|n| n.starts_with(key)) {
                 continue;
             }
-            let (records, _, _) = xero::map_page(stream, &body)
+            let page = xero::map_page(stream, &body)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
-            for r in records {
+            for r in page.records {
                 match &r.body {
                     Some(RecordBody::Rejected(reason)) => {
                         problems.push(format!("{}: {reason}", path.display()))
