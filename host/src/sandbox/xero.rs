@@ -152,6 +152,19 @@ impl XeroSandbox {
         )
     }
 
+    /// `invoices` generated sales invoices and nothing else (benchmarks time one stream).
+    pub fn invoices_only(invoices: usize, token: &str, tenant: &str) -> XeroSandbox {
+        let contacts = (invoices / 10).max(1);
+        XeroSandbox::from_records(
+            token,
+            tenant,
+            Vec::new(),
+            (0..invoices).map(|i| invoice(i, contacts)).collect(),
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
     /// The faults applied to the next requests.
     pub fn faults(&self) -> &Faults {
         &self.faults
