@@ -75,6 +75,18 @@ pub fn sync_connection(
     outcome
 }
 
+/// One page on its way from the plugin to the store.
+struct Pending {
+    stream: usize,
+    name: String,
+    page: crate::runtime::bindings::types::Page,
+    received_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Read pages on this thread while a second thread normalizes and commits the previous one:
+/// the plugin's HTTP and mapping overlap the store's writes. Pages are committed in the order
+/// they were read, each with its own cursor, so a crash still resumes after the last committed
+/// page; at most two pages are in flight.
 fn run(
     plugin: &Plugin,
     job: JobContext,
@@ -86,55 +98,143 @@ fn run(
     let connection = job.connection.clone();
     let mut session = plugin.session(job, handle)?;
     let description: Description = session.describe()?;
-    for info in description.streams {
+    // The committer owns the store from here on: read every saved cursor first.
+    let mut starts = Vec::with_capacity(description.streams.len());
+    for info in &description.streams {
         let saved = store.cursor(&connection, &info.name)?;
-        let mut cursor = match saved {
+        starts.push(match saved {
             Some(s) if info.incremental || !s.complete => s.cursor,
             _ => None,
-        };
-        streams.push(StreamOutcome {
+        });
+    }
+    *streams = description
+        .streams
+        .iter()
+        .map(|info| StreamOutcome {
             stream: info.name.clone(),
             ..Default::default()
-        });
-        let Some(progress) = streams.last_mut() else {
-            continue;
-        };
-        loop {
-            let page = session.read(&info.name, cursor.as_deref())?;
-            let received_at = chrono::Utc::now();
-            let mut commit = PageCommit {
-                connection: connection.clone(),
-                stream: info.name.clone(),
-                cursor: page.cursor.clone(),
-                has_more: page.has_more,
-                received_at,
-                ..Default::default()
-            };
-            for record in page.records {
-                match normalize(&connection, &info.name, record) {
-                    Ok(r) => commit.records.push(r),
-                    Err(q) => {
-                        log_quarantine(&q);
-                        commit.quarantined.push(q);
-                    }
+        })
+        .collect();
+    let span = tracing::Span::current();
+    std::thread::scope(|scope| {
+        let (pages, to_commit) = std::sync::mpsc::sync_channel::<Pending>(1);
+        let (committed_tx, committed) =
+            std::sync::mpsc::channel::<(usize, Result<PageCounts, StoreError>)>();
+        let committer_connection = connection.clone();
+        let committer = scope.spawn(move || {
+            let _enter = span.enter();
+            for pending in to_commit {
+                let result = commit(
+                    &committer_connection,
+                    pending.page,
+                    &pending.name,
+                    pending.received_at,
+                    store,
+                );
+                let failed = result.is_err();
+                if committed_tx.send((pending.stream, result)).is_err() || failed {
+                    break;
                 }
             }
-            let counts = store.commit_page(&commit)?;
-            tracing::info!(
-                stream = %info.name, page = progress.pages + 1, new = counts.new, updated = counts.updated,
-                unchanged = counts.unchanged, deleted = counts.deleted, quarantined = counts.quarantined,
-                "page committed"
-            );
-            progress.pages += 1;
-            progress.counts += counts;
-            on_page(&connection, progress);
-            cursor = page.cursor;
-            if !page.has_more {
-                break;
+        });
+        let mut store_error: Option<StoreError> = None;
+        let mut apply = |(index, result): (usize, Result<PageCounts, StoreError>),
+                         streams: &mut Vec<StreamOutcome>,
+                         store_error: &mut Option<StoreError>| {
+            match result {
+                Ok(counts) => {
+                    if let Some(progress) = streams.get_mut(index) {
+                        progress.pages += 1;
+                        progress.counts += counts;
+                        on_page(&connection, progress);
+                    }
+                }
+                Err(e) => {
+                    store_error.get_or_insert(e);
+                }
+            }
+        };
+        let read = || -> Result<(), SyncError> {
+            for (index, (info, start)) in description.streams.iter().zip(starts).enumerate() {
+                let mut cursor = start;
+                loop {
+                    let page = session.read(&info.name, cursor.as_deref())?;
+                    for done in committed.try_iter() {
+                        apply(done, streams, &mut store_error);
+                    }
+                    if store_error.is_some() {
+                        return Ok(());
+                    }
+                    let has_more = page.has_more;
+                    let next = page.cursor.clone();
+                    let pending = Pending {
+                        stream: index,
+                        name: info.name.clone(),
+                        page,
+                        received_at: chrono::Utc::now(),
+                    };
+                    if pages.send(pending).is_err() {
+                        // The committer stopped on a store error, reported below.
+                        return Ok(());
+                    }
+                    if !has_more {
+                        break;
+                    }
+                    cursor = next;
+                }
+            }
+            Ok(())
+        };
+        let reading = read();
+        drop(pages);
+        if committer.join().is_err() {
+            store_error.get_or_insert(StoreError::Query {
+                context: "commit",
+                message: "the store's commit thread panicked".into(),
+            });
+        }
+        for done in committed.try_iter() {
+            apply(done, streams, &mut store_error);
+        }
+        match store_error {
+            Some(e) => Err(SyncError::Store(e)),
+            None => reading,
+        }
+    })
+}
+
+/// Normalize one page and commit it with its cursor.
+fn commit(
+    connection: &str,
+    page: crate::runtime::bindings::types::Page,
+    stream: &str,
+    received_at: chrono::DateTime<chrono::Utc>,
+    store: &mut dyn Store,
+) -> Result<PageCounts, StoreError> {
+    let mut commit = PageCommit {
+        connection: connection.to_string(),
+        stream: stream.to_string(),
+        cursor: page.cursor,
+        has_more: page.has_more,
+        received_at,
+        ..Default::default()
+    };
+    for record in page.records {
+        match normalize(connection, stream, record) {
+            Ok(r) => commit.records.push(r),
+            Err(q) => {
+                log_quarantine(&q);
+                commit.quarantined.push(q);
             }
         }
     }
-    Ok(())
+    let counts = store.commit_page(&commit)?;
+    tracing::info!(
+        stream = %stream, new = counts.new, updated = counts.updated,
+        unchanged = counts.unchanged, deleted = counts.deleted, quarantined = counts.quarantined,
+        "page committed"
+    );
+    Ok(counts)
 }
 
 fn log_quarantine(q: &Quarantined) {
