@@ -157,6 +157,19 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // Pages are committed behind the reads: wait for pages 1-3 to be in the store.
+    let committed = || {
+        credence::store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
+            .and_then(|s| credence::store::Store::records(&s, credence::model::RecordKind::Invoice))
+            .map_or(0, |r| r.len())
+    };
+    while committed() < 300 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "pages before the stalled one were never committed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     child.kill().expect("SIGKILL the sync");
     child.wait().expect("reaped");
 
