@@ -20,6 +20,19 @@ fn present(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Like [`present`], moving the string when it needs no trimming (the usual case).
+fn owned(s: Option<String>) -> Option<String> {
+    let s = s?;
+    let trimmed = s.trim();
+    if trimmed.is_empty() {
+        None
+    } else if trimmed.len() == s.len() {
+        Some(s)
+    } else {
+        Some(trimmed.to_string())
+    }
+}
+
 fn reject<T: serde::Serialize>(id: &str, what: &str, reason: String, raw: &T) -> SourceRecord {
     SourceRecord::rejected(id, format!("Xero {what} {id}: {reason}"), json::raw(raw))
 }
@@ -159,7 +172,7 @@ fn dec(d: &Option<json::Decimal>) -> Decimal {
 }
 
 /// A sales invoice (`ACCREC`) or a customer credit note (`ACCRECCREDIT`).
-pub fn document(v: api::Invoice, credit_note: bool) -> Option<SourceRecord> {
+pub fn document(mut v: api::Invoice, credit_note: bool) -> Option<SourceRecord> {
     let what = if credit_note {
         "credit note"
     } else {
@@ -211,9 +224,8 @@ pub fn document(v: api::Invoice, credit_note: bool) -> Option<SourceRecord> {
     // Inclusive line amounts carry their tax; EN 16931 line amounts are net.
     let inclusive = v.line_amount_types.as_deref() == Some("Inclusive");
     let mut breakdown: Vec<(&'static str, Decimal, Decimal)> = Vec::new();
-    let lines: Vec<DocumentLine> = v
-        .line_items
-        .iter()
+    let lines: Vec<DocumentLine> = std::mem::take(&mut v.line_items)
+        .into_iter()
         .map(|l| {
             let tax = dec(&l.tax_amount);
             let amount = dec(&l.line_amount);
@@ -226,14 +238,19 @@ pub fn document(v: api::Invoice, credit_note: bool) -> Option<SourceRecord> {
                 }
                 None => breakdown.push((category, net, tax)),
             }
+            // The vendor's own text when it is the net amount: no re-formatting.
+            let net_amount = match l.line_amount {
+                Some(text) if !inclusive => text.0,
+                _ => net.to_string(),
+            };
             DocumentLine {
-                description: present(&l.description),
-                quantity: l.quantity.as_ref().map(|q| q.0.clone()),
-                unit_price: l.unit_amount.as_ref().map(|p| p.0.clone()),
-                net_amount: net.to_string(),
+                description: owned(l.description),
+                quantity: l.quantity.map(|q| q.0),
+                unit_price: l.unit_amount.map(|p| p.0),
+                net_amount,
                 tax_category: Some(category.to_string()),
                 tax_rate: None,
-                item_id: present(&l.item_code),
+                item_id: owned(l.item_code),
             }
         })
         .collect();
