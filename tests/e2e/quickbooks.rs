@@ -164,3 +164,61 @@ fn airbytes_real_sandbox_records_import() {
         "{quarantine}"
     );
 }
+
+#[test]
+fn a_rate_limited_api_is_waited_for_and_nothing_is_lost() {
+    // Two requests a second, pages of 20: most requests meet a 429 with Retry-After: 1 first.
+    let qbo = QuickBooksSandbox::generated(100, "tok", "123");
+    qbo.faults().limit_per_second(2);
+    let server = Server::start(qbo.router());
+    let home = home_for(&server, "123", 20);
+    let report = ok_sync(&home);
+    let new: Vec<u64> = report.iter().map(|(_, c)| c[0]).collect();
+    assert_eq!(new, [10, 100, 5, 25], "{report:?}");
+    assert!(
+        qbo.faults().served() > 12,
+        "the limit should have refused some requests ({} served)",
+        qbo.faults().served()
+    );
+}
+
+#[test]
+fn the_sandbox_command_serves_what_the_readme_says() {
+    use std::io::BufRead;
+    let home = TestHome::new();
+    let mut sandbox = home
+        .command(&["sandbox", "quickbooks", "--invoices", "30"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sandbox");
+    let mut first = String::new();
+    std::io::BufReader::new(sandbox.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("the sandbox prints its address");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("an address")
+        .to_string();
+    home.install(&["quickbooks"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "qbo-demo",
+        "--plugin",
+        "quickbooks",
+        "--set",
+        &format!("base_url={url}"),
+        "--set",
+        "realm_id=9130350000000000",
+        "--secret",
+        "access_token=SANDBOX_TOKEN",
+    ]);
+    let out = home.run_env(&["sync", "--json"], &[("SANDBOX_TOKEN", "sandbox-token")]);
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report[0]["streams"][1]["new"], 30, "{report}");
+}
