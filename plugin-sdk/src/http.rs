@@ -169,6 +169,27 @@ impl Response {
             _ => PluginError::permanent(message),
         })
     }
+    /// Like [`success`](Self::success), with the error worded by the connector (the vendor's
+    /// own error body, a hint of what to renew or check): the kind still follows the status and
+    /// a 429 keeps its `Retry-After`.
+    pub fn success_or(
+        self,
+        explain: impl FnOnce(&Response) -> String,
+    ) -> Result<Response, PluginError> {
+        if (200..300).contains(&self.status) {
+            return Ok(self);
+        }
+        let message = explain(&self);
+        Err(match self.success() {
+            Err(PluginError::RateLimited(r)) => PluginError::RateLimited(RateLimit {
+                retry_after_seconds: r.retry_after_seconds,
+                message,
+            }),
+            Err(PluginError::Auth(_)) => PluginError::auth(message),
+            Err(PluginError::Transient(_)) => PluginError::transient(message),
+            _ => PluginError::permanent(message),
+        })
+    }
 
     /// Decode the body as JSON; `what` names the payload in the error (e.g. "invoices page 3").
     pub fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, PluginError> {
@@ -219,5 +240,30 @@ mod tests {
             matches!(response(404, vec![]).success(), Err(PluginError::Permanent(m)) if m.contains("404"))
         );
         assert!(response(204, vec![]).success().is_ok());
+    }
+
+    #[test]
+    fn a_connector_words_the_error_and_the_status_keeps_its_kind() {
+        let response = |status, headers: Vec<(String, String)>| Response {
+            status,
+            headers,
+            body: b"{\"Message\":\"slow down\"}".to_vec(),
+        };
+        let explain = |r: &Response| format!("Vendor said {}: {}", r.status, r.text());
+        match response(429, vec![("Retry-After".into(), "9".into())]).success_or(explain) {
+            Err(PluginError::RateLimited(r)) => {
+                assert_eq!(r.retry_after_seconds, 9);
+                assert!(r.message.starts_with("Vendor said 429"), "{}", r.message);
+            }
+            other => panic!("expected rate-limited, got {other:?}"),
+        }
+        assert!(
+            matches!(response(401, vec![]).success_or(explain), Err(PluginError::Auth(m)) if m.contains("slow down"))
+        );
+        assert!(matches!(
+            response(502, vec![]).success_or(explain),
+            Err(PluginError::Transient(_))
+        ));
+        assert!(response(200, vec![]).success_or(explain).is_ok());
     }
 }

@@ -3,7 +3,7 @@
 //! the user, a broken body quarantined then read again, and the real sandbox records Airbyte
 //! published imported without a record held back.
 
-use crate::support::{Server, TestHome, realdata, text};
+use crate::support::{Server, StreamCounts, TestHome, realdata, row, synced, text};
 use credence::sandbox::faults::Fault;
 use credence::sandbox::quickbooks::QuickBooksSandbox;
 use std::collections::HashMap;
@@ -31,42 +31,8 @@ fn home_for(server: &Server, realm: &str, page_size: u32) -> TestHome {
     home
 }
 
-fn sync(home: &TestHome) -> std::process::Output {
-    home.run_env(&["sync", "--json"], &[(TOKEN_VAR, "tok")])
-}
-
-/// stream → [new, updated, unchanged, deleted, quarantined]
-fn ok_sync(home: &TestHome) -> Vec<(String, [u64; 5])> {
-    let out = sync(home);
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    report[0]["streams"]
-        .as_array()
-        .expect("streams")
-        .iter()
-        .map(|s| {
-            let n = |k: &str| s[k].as_u64().unwrap_or(u64::MAX);
-            (
-                s["stream"].as_str().unwrap_or_default().to_string(),
-                [
-                    n("new"),
-                    n("updated"),
-                    n("unchanged"),
-                    n("deleted"),
-                    n("quarantined"),
-                ],
-            )
-        })
-        .collect()
-}
-
-fn row(stream: &str, c: [u64; 5]) -> (String, [u64; 5]) {
-    (stream.to_string(), c)
+fn ok_sync(home: &TestHome) -> Vec<StreamCounts> {
+    synced(home, &[(TOKEN_VAR, "tok")])
 }
 
 #[test]

@@ -254,3 +254,45 @@ pub fn sync_json(home: &TestHome, args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("sync --json prints JSON")
 }
+
+/// One stream's counts from `sync --json`: [new, updated, unchanged, deleted, quarantined].
+pub type StreamCounts = (String, [u64; 5]);
+
+/// The counts of every stream of the first connection in a `sync --json` report.
+pub fn stream_counts(report: &serde_json::Value) -> Vec<StreamCounts> {
+    report[0]["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .map(|s| {
+            let n = |k: &str| s[k].as_u64().unwrap_or(u64::MAX);
+            (
+                s["stream"].as_str().unwrap_or_default().to_string(),
+                [
+                    n("new"),
+                    n("updated"),
+                    n("unchanged"),
+                    n("deleted"),
+                    n("quarantined"),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// `credence sync --json` with `env`, required to succeed; the counts per stream.
+pub fn synced(home: &TestHome, env: &[(&str, &str)]) -> Vec<StreamCounts> {
+    let out = home.run_env(&["sync", "--json"], env);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    stream_counts(&serde_json::from_slice(&out.stdout).expect("sync --json prints JSON"))
+}
+
+/// An expected row of [`stream_counts`].
+pub fn row(stream: &str, counts: [u64; 5]) -> StreamCounts {
+    (stream.to_string(), counts)
+}

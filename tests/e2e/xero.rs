@@ -3,7 +3,7 @@
 //! truncated body with the sync resuming from its cursor and losing nothing; and Xero's own
 //! published example payloads served and imported without a record held back.
 
-use crate::support::{Server, TestHome, realdata, text};
+use crate::support::{Server, StreamCounts, TestHome, realdata, row, synced, text};
 use credence::sandbox::faults::Fault;
 use credence::sandbox::xero::XeroSandbox;
 use std::time::Duration;
@@ -35,41 +35,8 @@ fn sync(home: &TestHome, token: &str) -> std::process::Output {
     home.run_env(&["sync", "--json"], &[(TOKEN_VAR, token)])
 }
 
-/// stream → (new, updated, unchanged, deleted, quarantined)
-fn counts(report: &serde_json::Value) -> Vec<(String, [u64; 5])> {
-    report[0]["streams"]
-        .as_array()
-        .expect("streams")
-        .iter()
-        .map(|s| {
-            let n = |k: &str| s[k].as_u64().unwrap_or(u64::MAX);
-            (
-                s["stream"].as_str().unwrap_or_default().to_string(),
-                [
-                    n("new"),
-                    n("updated"),
-                    n("unchanged"),
-                    n("deleted"),
-                    n("quarantined"),
-                ],
-            )
-        })
-        .collect()
-}
-
-fn ok_sync(home: &TestHome, token: &str) -> Vec<(String, [u64; 5])> {
-    let out = sync(home, token);
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    counts(&serde_json::from_slice(&out.stdout).expect("json"))
-}
-
-fn row(stream: &str, c: [u64; 5]) -> (String, [u64; 5]) {
-    (stream.to_string(), c)
+fn ok_sync(home: &TestHome, token: &str) -> Vec<StreamCounts> {
+    synced(home, &[(TOKEN_VAR, token)])
 }
 
 #[test]

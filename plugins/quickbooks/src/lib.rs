@@ -18,7 +18,6 @@ pub mod map;
 pub mod xml;
 
 use credence_plugin_sdk::http::Response;
-use credence_plugin_sdk::types::RateLimit;
 use credence_plugin_sdk::{
     ConfigEntry, Description, ErrorExt, Ledger, Page, PluginError, SourceRecord, config, http,
     paging,
@@ -207,31 +206,21 @@ fn map_entity(name: &str, value: Value, home: Option<&str>) -> SourceRecord {
     }
 }
 
+/// QuickBooks' fault, worded for the user, with the kind the status calls for.
 fn checked(response: Response) -> Result<Response, PluginError> {
-    if (200..300).contains(&response.status) {
-        return Ok(response);
-    }
-    let status = response.status;
-    let detail = match read_body(&response.body) {
-        Ok(Body::Fault(f)) => f,
-        _ => response.text().chars().take(200).collect(),
-    };
-    let hint = match status {
-        401 => {
-            " (the access token was refused or expired: renew the connection's access_token secret)"
-        }
-        403 => " (this token may not read the company: check realm_id and the app's scopes)",
-        _ => "",
-    };
-    let message = format!("QuickBooks answered HTTP {status}: {detail}{hint}");
-    Err(match response.success() {
-        Err(PluginError::RateLimited(r)) => PluginError::RateLimited(RateLimit {
-            retry_after_seconds: r.retry_after_seconds,
-            message,
-        }),
-        Err(PluginError::Auth(_)) => PluginError::auth(message),
-        Err(PluginError::Transient(_)) => PluginError::transient(message),
-        _ => PluginError::permanent(message),
+    response.success_or(|r| {
+        let detail = match read_body(&r.body) {
+            Ok(Body::Fault(f)) => f,
+            _ => r.text().chars().take(200).collect(),
+        };
+        let hint = match r.status {
+            401 => {
+                " (the access token was refused or expired: renew the connection's access_token secret)"
+            }
+            403 => " (this token may not read the company: check realm_id and the app's scopes)",
+            _ => "",
+        };
+        format!("QuickBooks answered HTTP {}: {detail}{hint}", r.status)
     })
 }
 

@@ -16,7 +16,6 @@ pub mod date;
 pub mod map;
 
 use credence_plugin_sdk::http::Response;
-use credence_plugin_sdk::types::RateLimit;
 use credence_plugin_sdk::{
     ConfigEntry, Description, ErrorExt, Ledger, Page, PluginError, SourceRecord, config, http,
     paging,
@@ -146,39 +145,28 @@ fn decode<T: DeserializeOwned + api::Updated>(
 
 /// Xero's error, worded for the user, with the kind the status calls for.
 fn checked(response: Response) -> Result<Response, PluginError> {
-    if (200..300).contains(&response.status) {
-        return Ok(response);
-    }
-    let status = response.status;
-    let detail = serde_json::from_slice::<api::ErrorBody>(&response.body)
-        .ok()
-        .map(|b| {
-            [b.kind, b.title, b.message, b.detail]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(": ")
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| response.text().chars().take(200).collect());
-    let hint = match status {
-        401 => {
-            " (the access token was refused or expired: renew the connection's access_token secret)"
-        }
-        403 => {
-            " (this token has no access to the tenant: check tenant_id and the app's connections)"
-        }
-        _ => "",
-    };
-    let message = format!("Xero answered HTTP {status}: {detail}{hint}");
-    Err(match response.success() {
-        Err(PluginError::RateLimited(r)) => PluginError::RateLimited(RateLimit {
-            retry_after_seconds: r.retry_after_seconds,
-            message,
-        }),
-        Err(PluginError::Auth(_)) => PluginError::auth(message),
-        Err(PluginError::Transient(_)) => PluginError::transient(message),
-        _ => PluginError::permanent(message),
+    response.success_or(|r| {
+        let detail = serde_json::from_slice::<api::ErrorBody>(&r.body)
+            .ok()
+            .map(|b| {
+                [b.kind, b.title, b.message, b.detail]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ")
+            })
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| r.text().chars().take(200).collect());
+        let hint = match r.status {
+            401 => {
+                " (the access token was refused or expired: renew the connection's access_token secret)"
+            }
+            403 => {
+                " (this token has no access to the tenant: check tenant_id and the app's connections)"
+            }
+            _ => "",
+        };
+        format!("Xero answered HTTP {}: {detail}{hint}", r.status)
     })
 }
 
