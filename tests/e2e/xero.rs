@@ -100,21 +100,16 @@ fn faults_mid_sync_resume_from_the_cursor_and_lose_nothing() {
     home.set_runtime_limit("http_retries", "1");
     // Let the first pages through, then: a 429 storm longer than the retries, a 500 twice in a
     // row, an answer slower than the timeout twice, and a body cut in half.
+    let pass = Fault::Delay(Duration::ZERO);
+    let storm = Fault::TooManyRequests {
+        retry_after_seconds: 1,
+    };
+    let slow = Fault::Delay(Duration::from_secs(3));
     xero.faults().push(
-        std::iter::repeat_n(None, 3)
-            .chain(std::iter::repeat_n(
-                Some(Fault::TooManyRequests {
-                    retry_after_seconds: 1,
-                }),
-                4,
-            ))
-            .chain([Some(Fault::ServerError), Some(Fault::ServerError)])
-            .chain([
-                Some(Fault::Delay(Duration::from_secs(3))),
-                Some(Fault::Delay(Duration::from_secs(3))),
-            ])
-            .chain([None, Some(Fault::Truncate)])
-            .flatten_or_pass(),
+        std::iter::repeat_n(pass.clone(), 3)
+            .chain(std::iter::repeat_n(storm, 4))
+            .chain([Fault::ServerError, Fault::ServerError, slow.clone(), slow])
+            .chain([pass, Fault::Truncate]),
     );
     let mut failures = 0;
     let mut attempts = 0;
@@ -155,18 +150,6 @@ fn faults_mid_sync_resume_from_the_cursor_and_lose_nothing() {
     }
     let quarantine = home.ok(&["quarantine", "--json"]);
     assert_eq!(quarantine.trim(), "[]");
-}
-
-/// Pass-through helper: `None` entries in a fault plan are requests served normally.
-trait FlattenOrPass {
-    fn flatten_or_pass(self) -> Vec<Fault>;
-}
-
-impl<I: Iterator<Item = Option<Fault>>> FlattenOrPass for I {
-    fn flatten_or_pass(self) -> Vec<Fault> {
-        self.map(|f| f.unwrap_or(Fault::Delay(Duration::ZERO)))
-            .collect()
-    }
 }
 
 #[test]

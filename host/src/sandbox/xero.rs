@@ -193,7 +193,7 @@ impl XeroSandbox {
         value["UpdatedDateUTC"] = json!(xero_date(ms));
         invoices.push(stored("Invoices", "InvoiceID", &value));
         invoices.sort_by(|a, b| (a.updated_ms, &a.id).cmp(&(b.updated_ms, &b.id)));
-        let mut p = json!({
+        let p = json!({
             "PaymentID": uuid(0x5, i),
             "Date": xero_date(ms - ms % 86_400_000),
             "Amount": total,
@@ -209,8 +209,8 @@ impl XeroSandbox {
                 "Contact": value["Contact"],
                 "CurrencyCode": value["CurrencyCode"],
             },
+            "HasValidationErrors": false,
         });
-        p["HasValidationErrors"] = json!(false);
         if let Some(payments) = data.endpoints.get_mut("Payments") {
             payments.push(stored("Payments", "PaymentID", &p));
             payments.sort_by(|a, b| (a.updated_ms, &a.id).cmp(&(b.updated_ms, &b.id)));

@@ -232,10 +232,10 @@ fn buyer(p: Node<'_, '_>, r: &mut Reader) -> Option<(String, Customer)> {
         phone: text(c, "TelephoneUniversalCommunication/CompleteNumber"),
         role: Some("accounts".into()),
     });
-    let mut customer = Customer::named(name.clone());
-    customer.legal_name = text(p, "SpecifiedLegalOrganization/TradingBusinessName")
-        .is_some()
-        .then(|| name.clone());
+    // BT-44 is the legal name; BT-45, the trading name, is what people call the buyer.
+    let trading = text(p, "SpecifiedLegalOrganization/TradingBusinessName");
+    let mut customer = Customer::named(trading.unwrap_or_else(|| name.clone()));
+    customer.legal_name = Some(name);
     customer.identifiers = ids;
     customer.addresses = address.into_iter().collect();
     customer.contacts = contact.into_iter().collect();
