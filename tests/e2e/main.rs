@@ -8,6 +8,7 @@ mod containment;
 mod csv;
 mod demo;
 mod einvoice;
+mod gleif;
 mod http;
 mod plugins;
 mod quickbooks;

@@ -3,6 +3,7 @@
 
 pub mod example;
 pub mod faults;
+pub mod gleif;
 pub mod quickbooks;
 pub mod xero;
 
