@@ -3,12 +3,12 @@
 
 mod support;
 
+mod bureaus;
 mod connections;
 mod containment;
 mod csv;
 mod demo;
 mod einvoice;
-mod gleif;
 mod http;
 mod plugins;
 mod quickbooks;

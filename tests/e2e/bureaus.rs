@@ -1,6 +1,6 @@
-//! The GLEIF bureau connector through `credence lookup`, against a local GLEIF API serving
-//! GLEIF's own recorded responses: by LEI, by registration number and country, by name, an
-//! unknown LEI, and the lapsed LEI reported as a lapse, not an insolvency.
+//! Bureau connectors through `credence lookup`: GLEIF against a local GLEIF API serving GLEIF's
+//! own recorded responses (by LEI, by registration number and country, by name, an unknown LEI,
+//! the lapsed LEI reported as a lapse, not an insolvency); report files from a folder.
 
 use crate::support::{Server, TestHome, realdata};
 use credence::sandbox::gleif::GleifSandbox;
@@ -93,4 +93,46 @@ fn lookups_by_lei_registration_and_name() {
         "{events}"
     );
     assert!(!events.contains("Insolvency"), "{events}");
+}
+
+#[test]
+fn report_files_answer_lookups_by_identifier() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/bureau-files/tests/reports");
+    let home = TestHome::new();
+    home.install(&["bureau-files"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "insurer",
+        "--plugin",
+        "bureau-files",
+        "--set",
+        &format!("folder={}", folder.display()),
+    ]);
+    home.ok(&["connection", "check", "insurer"]);
+    let out = home.ok(&[
+        "lookup",
+        "insurer",
+        "--name",
+        "Kunde",
+        "--id",
+        "vat:DE123456789:DE",
+        "--json",
+    ]);
+    let records: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let reports: Vec<&serde_json::Value> = records
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|r| r["body"]["CreditReport"].is_object())
+        .collect();
+    assert_eq!(reports.len(), 1, "{records}");
+    let report = &reports[0]["body"]["CreditReport"];
+    assert_eq!(report["recommended_limit"]["amount"], "50000");
+    assert_eq!(report["score"]["higher_is_better"], false);
+    assert!(
+        out.contains("broken.json"),
+        "the broken file is reported: {out}"
+    );
 }
