@@ -13,8 +13,8 @@ use credence_plugin_sdk::types::{
     CreditEvent, CreditEventKind, CreditReport, IdScheme, Money, PartyIdentifier, RecordBody, Score,
 };
 use credence_plugin_sdk::{
-    Bureau, CompanySubject, ConfigEntry, Description, ErrorExt, Page, PluginError, SourceRecord,
-    config, paging,
+    Bureau, CompanySubject, ConfigEntry, Description, Page, PluginError, SourceRecord, config,
+    paging,
 };
 use serde::Deserialize;
 
