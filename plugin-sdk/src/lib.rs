@@ -26,6 +26,8 @@ pub mod http;
 pub mod json;
 pub mod log;
 pub mod paging;
+#[cfg(feature = "xml")]
+pub mod xml;
 
 mod error;
 mod host;

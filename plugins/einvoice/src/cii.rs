@@ -2,12 +2,12 @@
 //! Factur-X / ZUGFeRD XML) to the contract's document and buyer.
 
 use crate::model::{EInvoice, Reader, cii_date, identifiers, party_key, per_unit};
-use crate::xml::{at, attr, child, children, own_text, text};
 use credence_plugin_sdk::types::{
     Address, AllowanceCharge, Contact, Customer, Document, DocumentLine, DocumentStatus,
     PaymentTerms, TaxSubtotal, Totals,
 };
-use roxmltree::Node;
+use credence_plugin_sdk::xml::roxmltree::Node;
+use credence_plugin_sdk::xml::{at, attr, child, children, own_text, text};
 
 const CREDIT_TYPE_CODES: &[&str] = &["381", "396", "81", "83", "532"];
 

@@ -15,7 +15,6 @@ pub mod cii;
 pub mod model;
 pub mod totals;
 pub mod ubl;
-pub mod xml;
 
 pub use model::EInvoice;
 
@@ -40,7 +39,8 @@ pub fn parse(bytes: &[u8]) -> Result<EInvoice, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("not UTF-8 text ({e}); e-invoices are UTF-8 XML"))?;
     let text = text.trim_start_matches('\u{feff}');
-    let xml = roxmltree::Document::parse(text).map_err(|e| format!("not well-formed XML: {e}"))?;
+    let xml = credence_plugin_sdk::xml::roxmltree::Document::parse(text)
+        .map_err(|e| format!("not well-formed XML: {e}"))?;
     let root = xml.root_element();
     let mut reader = model::Reader::default();
     let is_ubl = root

@@ -2,7 +2,7 @@
 //! the buyer's identifiers and key, unit prices.
 
 use credence_plugin_sdk::types::{Customer, Document, IdScheme, PartyIdentifier};
-use roxmltree::Node;
+use credence_plugin_sdk::xml::roxmltree::Node;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -26,7 +26,7 @@ pub struct Reader {
 impl Reader {
     /// The text at `path`, or note `term` (e.g. "BT-1 invoice number") as missing.
     pub fn required(&mut self, node: Node<'_, '_>, path: &str, term: &str) -> Option<String> {
-        let value = crate::xml::text(node, path);
+        let value = credence_plugin_sdk::xml::text(node, path);
         if value.is_none() {
             self.missing(term);
         }

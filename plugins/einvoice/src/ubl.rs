@@ -2,12 +2,12 @@
 //! XRechnung UBL) to the contract's document and buyer.
 
 use crate::model::{EInvoice, Reader, identifiers, party_key};
-use crate::xml::{at, attr, child, children, own_text, text};
 use credence_plugin_sdk::types::{
     Address, AllowanceCharge, Contact, Customer, Document, DocumentLine, DocumentStatus,
     PaymentTerms, TaxSubtotal, Totals,
 };
-use roxmltree::Node;
+use credence_plugin_sdk::xml::roxmltree::Node;
+use credence_plugin_sdk::xml::{at, attr, child, children, own_text, text};
 
 /// UNCL 1001 codes that make an `Invoice` document a credit note.
 const CREDIT_TYPE_CODES: &[&str] = &["381", "396", "81", "83", "532"];

@@ -16,12 +16,13 @@ pub struct XmlError {
 /// The root element's name and its JSON form.
 pub fn to_json(text: &str) -> Result<(String, Value), XmlError> {
     let doc =
-        roxmltree::Document::parse(text.trim_start_matches('\u{feff}')).map_err(|e| XmlError {
+        credence_plugin_sdk::xml::roxmltree::Document::parse(text.trim_start_matches('\u{feff}'))
+            .map_err(|e| XmlError {
             cut_short: matches!(
                 e,
-                roxmltree::Error::UnexpectedEndOfStream
-                    | roxmltree::Error::UnclosedRootNode
-                    | roxmltree::Error::NoRootNode
+                credence_plugin_sdk::xml::roxmltree::Error::UnexpectedEndOfStream
+                    | credence_plugin_sdk::xml::roxmltree::Error::UnclosedRootNode
+                    | credence_plugin_sdk::xml::roxmltree::Error::NoRootNode
             ),
             message: e.to_string(),
         })?;
@@ -29,7 +30,7 @@ pub fn to_json(text: &str) -> Result<(String, Value), XmlError> {
     Ok((root.tag_name().name().to_string(), element(root)))
 }
 
-fn element(node: roxmltree::Node<'_, '_>) -> Value {
+fn element(node: credence_plugin_sdk::xml::roxmltree::Node<'_, '_>) -> Value {
     let children: Vec<_> = node.children().filter(|c| c.is_element()).collect();
     let attributes: Vec<_> = node
         .attributes()

@@ -1,6 +1,9 @@
-//! Small helpers over `roxmltree` that address elements by local name, so a path reads like the
-//! syntax binding (`AccountingCustomerParty/Party/PartyName/Name`) whatever prefixes a sender used.
+//! Reading vendor XML (feature `xml`): `roxmltree` plus helpers that address elements by local
+//! name, so a path reads like the vendor's documentation (`AccountingCustomerParty/Party/Name`)
+//! whatever namespace prefixes the sender used.
 
+/// The XML parser the helpers work on, for connectors that need more than they offer.
+pub use roxmltree;
 use roxmltree::Node;
 
 /// The first child element called `name`.
