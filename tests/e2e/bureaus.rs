@@ -1,6 +1,7 @@
 //! Bureau connectors through `credence lookup`: GLEIF against a local GLEIF API serving GLEIF's
 //! own recorded responses (by LEI, by registration number and country, by name, an unknown LEI,
-//! the lapsed LEI reported as a lapse, not an insolvency); report files from a folder.
+//! the lapsed LEI reported as a lapse, not an insolvency); report files from a folder;
+//! Creditsafe against a local GlobalData SOAP service serving Creditsafe's recorded report.
 
 use crate::support::{Server, TestHome, realdata};
 use credence::sandbox::gleif::GleifSandbox;
@@ -135,4 +136,91 @@ fn report_files_answer_lookups_by_identifier() {
         out.contains("broken.json"),
         "the broken file is reported: {out}"
     );
+}
+
+#[test]
+fn creditsafe_searches_then_reads_the_report() {
+    let Some(root) = realdata() else { return };
+    let report = std::fs::read_to_string(
+        root.join("creditsafe-legacy-soap/spec/fixtures/company-report-successful.xml"),
+    )
+    .expect("fixture");
+    let company = credence::sandbox::creditsafe::Company {
+        id: "GB003/0/07495895".into(),
+        name: "GOCARDLESS LTD".into(),
+        registration: "07495895".into(),
+        country: "GB".into(),
+        report,
+    };
+    let sandbox =
+        credence::sandbox::creditsafe::CreditsafeSandbox::new("user", "pw", vec![company]);
+    let server = Server::start(sandbox.router());
+    let home = TestHome::new();
+    home.install(&["creditsafe"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "cs",
+        "--plugin",
+        "creditsafe",
+        "--set",
+        &format!(
+            "base_url={}/GlobalData/1.3/MainServiceBasic.svc",
+            server.url()
+        ),
+        "--set",
+        "username=user",
+        "--secret",
+        "password=CS_PASSWORD",
+    ]);
+    let env = [
+        ("CS_PASSWORD", "pw"),
+        ("CREDENCE_NOW", "2026-11-25T09:00:00Z"),
+    ];
+    let out = home.run_env(
+        &[
+            "lookup",
+            "cs",
+            "--name",
+            "GoCardless",
+            "--id",
+            "company-registration:07495895:GB",
+            "--json",
+        ],
+        &env,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::support::text(&out.stderr)
+    );
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let report = &records[0]["body"]["CreditReport"];
+    assert_eq!(report["subject_name"], "GOCARDLESS LTD");
+    assert_eq!(report["rating"], "A");
+    assert_eq!(report["recommended_limit"]["amount"], "405000");
+    assert_eq!(report["report_date"], "2026-11-25");
+
+    // A search needs a country (GlobalData searches per country): refused, saying so.
+    let out = home.run_env(&["lookup", "cs", "--name", "GoCardless", "--json"], &env);
+    assert!(
+        !out.status.success(),
+        "a search without a country is refused"
+    );
+    assert!(crate::support::text(&out.stderr).contains("country"));
+
+    let wrong = home.run_env(
+        &[
+            "lookup",
+            "cs",
+            "--name",
+            "x",
+            "--id",
+            "company-registration:07495895:GB",
+        ],
+        &[("CS_PASSWORD", "nope")],
+    );
+    assert!(!wrong.status.success());
+    let said = crate::support::text(&wrong.stderr);
+    assert!(said.contains("401") && said.contains("password"), "{said}");
 }

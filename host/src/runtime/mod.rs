@@ -9,7 +9,7 @@
 
 pub mod bindings;
 pub mod grants;
-mod imports;
+pub(crate) mod imports;
 pub mod limits;
 mod session;
 pub mod state;

@@ -260,7 +260,7 @@ fn strip_query(url: &Url) -> String {
     shown.to_string()
 }
 
-fn base64(input: &str) -> String {
+pub(crate) fn base64(input: &str) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes = input.as_bytes();
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);

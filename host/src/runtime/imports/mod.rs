@@ -3,7 +3,7 @@
 mod clock;
 mod config;
 mod files;
-mod http;
+pub(crate) mod http;
 mod log;
 
 use super::bindings::types;
