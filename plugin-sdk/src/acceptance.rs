@@ -15,6 +15,10 @@
 //!    deleted, no rejection, decimal strings, ISO dates, RFC 3339 instants, ISO 4217 codes, and
 //!    document totals that add up (EN 16931 BR-CO-10, 15, 16).
 //!
+//! Bureau connectors run [`BureauAcceptance`]: the same secrets and configuration checks,
+//! repeatable lookups of known subjects whose records follow the conventions, and no report on
+//! unknown ones.
+//!
 //! ```no_run
 //! # use credence_plugin_sdk::{acceptance::Acceptance, harness::Harness};
 //! # struct MyConnector;
@@ -30,7 +34,7 @@
 
 use crate::harness::Harness;
 use crate::types::{Document, RecordBody, SourceRecord};
-use crate::{Ledger, PluginError};
+use crate::{Bureau, CompanySubject, ConfigEntry, Ledger, PluginError};
 use std::marker::PhantomData;
 
 /// Most pages one stream may take in the suite (a connector that never stops paging fails).
@@ -134,53 +138,18 @@ impl<L: Ledger> Acceptance<L> {
     }
 
     fn secrets(&self, d: &crate::Description, failures: &mut Vec<String>) {
-        for field in &d.config_fields {
-            let key = field.key.to_ascii_lowercase();
-            if CREDENTIAL_WORDS.iter().any(|w| key.contains(w)) && !field.secret {
-                failures.push(format!(
-                    "secrets: `{}` looks like a credential but is not declared secret",
-                    field.key
-                ));
-            }
-            if field.secret && field.default_value.is_some() {
-                failures.push(format!(
-                    "secrets: secret `{}` has a default value",
-                    field.key
-                ));
-            }
-        }
+        declared_secrets(d, failures);
         // Every request of a full read: credentials only as injected secrets.
         let h = (self.good)();
         for stream in &d.streams {
             let _ = read_all::<L>(&h, &stream.name, None);
         }
         let _ = h.run(|| L::check(h.config()));
-        for request in h.sent() {
-            for (name, value) in &request.headers {
-                if CREDENTIAL_HEADERS.contains(&name.as_str()) && !value.starts_with("secret:") {
-                    failures.push(format!(
-                        "secrets: {} {} sends {name} in plain text; use a secret field",
-                        request.method, request.url
-                    ));
-                }
-            }
-        }
+        plain_credentials(&h, failures);
     }
 
     fn bad_configs(&self, d: &crate::Description, failures: &mut Vec<String>) {
-        if d.config_fields.iter().any(|f| f.required) {
-            let empty = Harness::new();
-            if empty.run(|| L::check(Vec::new())).is_ok() {
-                failures.push("bad config: check accepted an empty configuration".into());
-            }
-        }
-        for (why, harness) in &self.bad {
-            if harness.run(|| L::check(harness.config())).is_ok() {
-                failures.push(format!(
-                    "bad config: check accepted a bad configuration ({why})"
-                ));
-            }
-        }
+        refused_configs(d, &self.bad, L::check, failures);
     }
 
     fn stream(&self, stream: &str, incremental: bool, failures: &mut Vec<String>) {
@@ -235,6 +204,195 @@ impl<L: Ledger> Acceptance<L> {
             )),
         }
     }
+}
+
+/// Credential-looking fields must be secret, and secrets have no default.
+fn declared_secrets(d: &crate::Description, failures: &mut Vec<String>) {
+    for field in &d.config_fields {
+        let key = field.key.to_ascii_lowercase();
+        if CREDENTIAL_WORDS.iter().any(|w| key.contains(w)) && !field.secret {
+            failures.push(format!(
+                "secrets: `{}` looks like a credential but is not declared secret",
+                field.key
+            ));
+        }
+        if field.secret && field.default_value.is_some() {
+            failures.push(format!(
+                "secrets: secret `{}` has a default value",
+                field.key
+            ));
+        }
+    }
+}
+
+/// Every request `h` saw carried credential headers only as host-injected secrets.
+fn plain_credentials(h: &Harness, failures: &mut Vec<String>) {
+    for request in h.sent() {
+        for (name, value) in &request.headers {
+            if CREDENTIAL_HEADERS.contains(&name.as_str()) && !value.starts_with("secret:") {
+                failures.push(format!(
+                    "secrets: {} {} sends {name} in plain text; use a secret field",
+                    request.method, request.url
+                ));
+            }
+        }
+    }
+}
+
+/// `check` refuses an empty configuration (when fields are required) and every bad one.
+fn refused_configs(
+    d: &crate::Description,
+    bad: &[(String, Harness)],
+    check: fn(Vec<ConfigEntry>) -> Result<(), PluginError>,
+    failures: &mut Vec<String>,
+) {
+    if d.config_fields.iter().any(|f| f.required) {
+        let empty = Harness::new();
+        if empty.run(|| check(Vec::new())).is_ok() {
+            failures.push("bad config: check accepted an empty configuration".into());
+        }
+    }
+    for (why, harness) in bad {
+        if harness.run(|| check(harness.config())).is_ok() {
+            failures.push(format!(
+                "bad config: check accepted a bad configuration ({why})"
+            ));
+        }
+    }
+}
+
+/// The suite for bureau connector `B`: secrets and bad configurations as for ledgers; each
+/// subject given is looked up twice with the same records, every record following the
+/// contract's conventions; each unknown subject given returns no report.
+pub struct BureauAcceptance<B: Bureau> {
+    good: Box<dyn Fn() -> Harness>,
+    bad: Vec<(String, Harness)>,
+    known: Vec<CompanySubject>,
+    unknown: Vec<CompanySubject>,
+    _bureau: PhantomData<B>,
+}
+
+impl<B: Bureau> std::fmt::Debug for BureauAcceptance<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BureauAcceptance")
+    }
+}
+
+impl<B: Bureau> BureauAcceptance<B> {
+    /// The suite, with a factory for a harness holding a good configuration and the data.
+    pub fn new(good: impl Fn() -> Harness + 'static) -> Self {
+        BureauAcceptance {
+            good: Box::new(good),
+            bad: Vec::new(),
+            known: Vec::new(),
+            unknown: Vec::new(),
+            _bureau: PhantomData,
+        }
+    }
+
+    /// A configuration `check` must refuse, and why.
+    pub fn bad_config(mut self, why: &str, harness: Harness) -> Self {
+        self.bad.push((why.to_string(), harness));
+        self
+    }
+
+    /// A company the bureau has at least one report on.
+    pub fn known(mut self, subject: CompanySubject) -> Self {
+        self.known.push(subject);
+        self
+    }
+
+    /// A company the bureau knows nothing about: the lookup returns no report.
+    pub fn unknown(mut self, subject: CompanySubject) -> Self {
+        self.unknown.push(subject);
+        self
+    }
+
+    /// Run every check; the failures, each naming the check and the subject.
+    pub fn run(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        let d = B::describe();
+        declared_secrets(&d, &mut failures);
+        refused_configs(&d, &self.bad, B::check, &mut failures);
+        if self.known.is_empty() || self.unknown.is_empty() {
+            failures.push("subjects: give at least one known and one unknown subject".into());
+        }
+        let h = (self.good)();
+        for subject in &self.known {
+            let first = lookup_all::<B>(&h, subject);
+            let second = lookup_all::<B>(&(self.good)(), subject);
+            match (first, second) {
+                (Ok(a), Ok(b)) => {
+                    if a.is_empty() {
+                        failures.push(format!("known: no report about {}", subject.name));
+                    }
+                    if a != b {
+                        failures.push(format!(
+                            "repeatable: two lookups of {} differ",
+                            subject.name
+                        ));
+                    }
+                    for record in &a {
+                        for problem in check_record(record) {
+                            failures.push(format!(
+                                "records: {} {}: {problem}",
+                                subject.name, record.remote_id
+                            ));
+                        }
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    failures.push(format!("lookup: {} failed: {e:?}", subject.name))
+                }
+            }
+        }
+        for subject in &self.unknown {
+            match lookup_all::<B>(&h, subject) {
+                Ok(r) if r.is_empty() => {}
+                Ok(r) => failures.push(format!(
+                    "unknown: {} returned {} records",
+                    subject.name,
+                    r.len()
+                )),
+                Err(e) => failures.push(format!("unknown: {} failed: {e:?}", subject.name)),
+            }
+        }
+        let _ = h.run(|| B::check(h.config()));
+        plain_credentials(&h, &mut failures);
+        failures
+    }
+
+    /// Run and panic with every failure.
+    pub fn assert_passes(&self) {
+        let failures = self.run();
+        assert!(
+            failures.is_empty(),
+            "{} acceptance check(s) failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+/// Every page of a lookup.
+fn lookup_all<B: Bureau>(
+    h: &Harness,
+    subject: &CompanySubject,
+) -> Result<Vec<SourceRecord>, PluginError> {
+    let mut records = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let page = h.run(|| B::lookup(subject.clone(), cursor.clone()))?;
+        records.extend(page.records);
+        cursor = page.cursor;
+        if !page.has_more {
+            return Ok(records);
+        }
+    }
+    Err(PluginError::Permanent(format!(
+        "the lookup of {} still had more after {MAX_PAGES} pages",
+        subject.name
+    )))
 }
 
 /// Every page of `stream` from `cursor`: the records and the last cursor.
@@ -360,7 +518,40 @@ pub fn check_record(r: &SourceRecord) -> Vec<String> {
                 }
             }
         }
-        (Some(RecordBody::CreditReport(_)), _) | (None, true) => {}
+        (Some(RecordBody::CreditReport(r)), _) => {
+            if !is_date(&r.report_date) {
+                p.push(format!("report date {:?} is not ISO 8601", r.report_date));
+            }
+            if let Some(limit) = &r.recommended_limit {
+                if scaled(&limit.amount).is_none() {
+                    p.push(format!(
+                        "recommended limit {:?} is not a decimal",
+                        limit.amount
+                    ));
+                }
+                if !is_currency(&limit.currency) {
+                    p.push(format!("currency {:?} is not ISO 4217", limit.currency));
+                }
+            }
+            if let Some(s) = &r.score {
+                let parts = [&s.value, &s.scale_min, &s.scale_max].map(|v| scaled(v));
+                match parts {
+                    [Some(v), Some(lo), Some(hi)] if lo < hi && lo <= v && v <= hi => {}
+                    _ => p.push(format!(
+                        "score {} is not a decimal within its scale {}..{}",
+                        s.value, s.scale_min, s.scale_max
+                    )),
+                }
+            }
+            for e in &r.events {
+                if let Some(d) = &e.date
+                    && !is_date(d)
+                {
+                    p.push(format!("event date {d:?} is not ISO 8601"));
+                }
+            }
+        }
+        (None, true) => {}
     }
     p
 }

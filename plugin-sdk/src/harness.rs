@@ -17,7 +17,8 @@
 //! assert!(!page.records.is_empty());
 //! ```
 //!
-//! An exchange file is a JSON array of `{ "request": { "method", "url", "headers"? },
+//! An exchange file is a JSON array of `{ "request": { "method", "url", "headers"?,
+//! "body_contains"? },
 //! "response": { "status", "headers"?, "body"? | "body_text"? } }`. Expected request headers may
 //! name a secret as `"secret:NAME"`: the harness checks the plugin asked the host to inject it.
 //! Each exchange answers once, in file order among those that match.
@@ -50,6 +51,9 @@ pub struct RecordedRequest {
     /// Headers that must be present; `"secret:NAME"` expects an injected secret.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Text the request body must contain (e.g. one SOAP operation's argument), when given.
+    #[serde(default)]
+    pub body_contains: Option<String>,
 }
 
 /// The response side of an [`Exchange`].
@@ -85,6 +89,7 @@ impl Exchange {
                 method: "GET".into(),
                 url: url.into(),
                 headers: BTreeMap::new(),
+                body_contains: None,
             },
             response: RecordedResponse {
                 status,
@@ -259,6 +264,12 @@ impl Harness {
             (!*used || replay)
                 && e.request.method.eq_ignore_ascii_case(&method)
                 && e.request.url == request.url
+                && e.request.body_contains.as_ref().is_none_or(|needle| {
+                    request
+                        .body
+                        .as_ref()
+                        .is_some_and(|b| String::from_utf8_lossy(b).contains(needle.as_str()))
+                })
                 && (!replay
                     || e.request.headers.iter().all(|(name, expected)| {
                         headers.get(&name.to_ascii_lowercase()) == Some(expected)

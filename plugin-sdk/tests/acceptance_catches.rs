@@ -73,3 +73,72 @@ fn a_careless_connector_fails_each_check() {
         assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
     }
 }
+
+/// A bureau that reports on everyone, with a score outside any decimal and a password in a plain
+/// setting.
+struct Gossip;
+
+impl credence_plugin_sdk::Bureau for Gossip {
+    fn describe() -> Description {
+        Description::bureau("gossip", "0.0.1").setting("password", "Password", true)
+    }
+
+    fn check(_: Vec<ConfigEntry>) -> Result<(), PluginError> {
+        Ok(())
+    }
+
+    fn lookup(
+        subject: credence_plugin_sdk::CompanySubject,
+        _: Option<String>,
+    ) -> Result<Page, PluginError> {
+        let report = credence_plugin_sdk::types::CreditReport {
+            subject_name: subject.name,
+            identifiers: Vec::new(),
+            report_date: "yesterday".into(),
+            source: "gossip".into(),
+            score: None,
+            rating: None,
+            previous_rating: None,
+            recommended_limit: Some(credence_plugin_sdk::types::Money {
+                amount: "lots".into(),
+                currency: "EUR".into(),
+            }),
+            company_status: None,
+            events: Vec::new(),
+        };
+        Ok(Page {
+            records: vec![SourceRecord::new(
+                "r",
+                None,
+                RecordBody::CreditReport(report),
+            )],
+            cursor: None,
+            has_more: false,
+        })
+    }
+}
+
+#[test]
+fn a_gossiping_bureau_fails_each_check() {
+    use credence_plugin_sdk::CompanySubject;
+    use credence_plugin_sdk::acceptance::BureauAcceptance;
+    let subject = |name: &str| CompanySubject {
+        name: name.into(),
+        identifiers: Vec::new(),
+        country: None,
+    };
+    let failures = BureauAcceptance::<Gossip>::new(|| Harness::new().set("password", "x"))
+        .known(subject("Acme"))
+        .unknown(subject("Nobody at all"))
+        .run();
+    let all = failures.join("\n");
+    for expected in [
+        "secrets: `password` looks like a credential",
+        "bad config: check accepted an empty configuration",
+        "unknown: Nobody at all returned 1 records",
+        "report date \"yesterday\" is not ISO 8601",
+        "recommended limit \"lots\" is not a decimal",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+    }
+}
