@@ -6,6 +6,7 @@ pub mod example;
 pub mod faults;
 pub mod gleif;
 pub mod quickbooks;
+pub mod table;
 pub mod xero;
 
 use std::net::SocketAddr;

@@ -9,6 +9,7 @@
 //! QuickBooks JSON entities ([`QuickBooksSandbox::from_records`]).
 
 use super::faults::{self, Faults};
+use super::table::{Row, Table};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,16 +25,10 @@ pub const ENTITIES: &[&str] = &["Customer", "Invoice", "CreditMemo", "Payment"];
 /// 2026-10-01T00:00:00Z in seconds.
 const BASE_S: i64 = 1_790_812_800;
 
-struct Stored {
-    updated_ms: i64,
-    id: String,
-    json: Vec<u8>,
-}
-
 /// A running QuickBooks sandbox whose data tests can change.
 #[derive(Clone)]
 pub struct QuickBooksSandbox {
-    data: Arc<RwLock<HashMap<String, Vec<Stored>>>>,
+    data: Arc<RwLock<HashMap<String, Table>>>,
     token: Arc<String>,
     realm: Arc<String>,
     faults: Faults,
@@ -52,20 +47,17 @@ fn millis(text: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-fn stored(value: &Value) -> Stored {
-    Stored {
+fn stored(value: &Value) -> Row {
+    Row {
         updated_ms: value
             .pointer("/MetaData/LastUpdatedTime")
             .and_then(Value::as_str)
             .and_then(millis)
             .unwrap_or(0),
         id: value["Id"].as_str().unwrap_or_default().to_string(),
+        kind: String::new(),
         json: serde_json::to_vec(value).unwrap_or_default(),
     }
-}
-
-fn sort(rows: &mut [Stored]) {
-    rows.sort_by(|a, b| (a.updated_ms, &a.id).cmp(&(b.updated_ms, &b.id)));
 }
 
 fn fault(status: StatusCode, kind: &str, message: &str, detail: &str, code: &str) -> Response {
@@ -88,12 +80,11 @@ impl QuickBooksSandbox {
     ) -> QuickBooksSandbox {
         let mut data = HashMap::new();
         for entity in ENTITIES {
-            let mut rows: Vec<Stored> = records
+            let rows = records
                 .get(*entity)
                 .map(|v| v.iter().map(stored).collect())
                 .unwrap_or_default();
-            sort(&mut rows);
-            data.insert(entity.to_string(), rows);
+            data.insert(entity.to_string(), Table::new(rows));
         }
         QuickBooksSandbox {
             data: Arc::new(RwLock::new(data)),
@@ -146,21 +137,15 @@ impl QuickBooksSandbox {
         let Some(invoices) = data.get_mut("Invoice") else {
             return;
         };
-        let Some(pos) = invoices.iter().position(|s| s.id == id) else {
-            return;
-        };
-        let old = invoices.remove(pos);
-        let Ok(mut value) = serde_json::from_slice::<Value>(&old.json) else {
+        let Some(mut value) = invoices.take(&id) else {
             return;
         };
         value["Balance"] = json!(0);
         value["MetaData"]["LastUpdatedTime"] = json!(qbo_time(seconds));
-        invoices.push(stored(&value));
-        sort(invoices);
+        invoices.put(stored(&value));
         let p = payment(&value, i + 1_000_000, seconds);
         if let Some(payments) = data.get_mut("Payment") {
-            payments.push(stored(&p));
-            sort(payments);
+            payments.put(stored(&p));
         }
     }
 
@@ -262,10 +247,11 @@ async fn query(
             "4001",
         );
     };
-    let from = s
-        .since_ms
-        .map_or(0, |since| rows.partition_point(|r| r.updated_ms < since));
-    let page: Vec<&Stored> = rows[from..].iter().skip(s.start - 1).take(s.max).collect();
+    let rows = match s.since_ms {
+        Some(since) => rows.since(since),
+        None => rows.all(),
+    };
+    let page: Vec<&Row> = rows.iter().skip(s.start - 1).take(s.max).collect();
     let mut body = br#"{"QueryResponse":{"#.to_vec();
     if !page.is_empty() {
         body.extend_from_slice(format!("\"{}\":[", s.entity).as_bytes());

@@ -9,6 +9,7 @@
 //! ([`XeroSandbox::from_records`], e.g. the examples of Xero's published OpenAPI document).
 
 use super::faults::{self, Faults};
+use super::table::{Row, Table};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,18 +31,10 @@ const ENDPOINTS: &[(&str, &str)] = &[
 /// 2026-10-01T00:00:00Z in milliseconds: generated records are updated from then on.
 const BASE_MS: i64 = 1_790_812_800_000;
 
-struct Stored {
-    updated_ms: i64,
-    id: String,
-    /// `Type` or `PaymentType`, for `where` filters.
-    kind: String,
-    json: Vec<u8>,
-}
-
 #[derive(Default)]
 struct Data {
     /// Per endpoint, sorted by (UpdatedDateUTC, id).
-    endpoints: HashMap<&'static str, Vec<Stored>>,
+    endpoints: HashMap<&'static str, Table>,
 }
 
 /// A running Xero sandbox whose data tests can change.
@@ -80,13 +73,13 @@ fn millis(text: &str) -> Option<i64> {
         .map(|d| d.timestamp_millis())
 }
 
-fn stored(endpoint: &str, id_key: &str, value: &Value) -> Stored {
+fn stored(endpoint: &str, id_key: &str, value: &Value) -> Row {
     let kind_key = if endpoint == "Payments" {
         "PaymentType"
     } else {
         "Type"
     };
-    Stored {
+    Row {
         updated_ms: value["UpdatedDateUTC"]
             .as_str()
             .and_then(millis)
@@ -117,10 +110,8 @@ impl XeroSandbox {
                 .iter()
                 .zip([contacts, invoices, credit_notes, payments])
         {
-            let mut rows: Vec<Stored> =
-                values.iter().map(|v| stored(endpoint, id_key, v)).collect();
-            rows.sort_by(|a, b| (a.updated_ms, &a.id).cmp(&(b.updated_ms, &b.id)));
-            data.endpoints.insert(endpoint, rows);
+            let rows = values.iter().map(|v| stored(endpoint, id_key, v)).collect();
+            data.endpoints.insert(endpoint, Table::new(rows));
         }
         XeroSandbox {
             data: Arc::new(RwLock::new(data)),
@@ -179,11 +170,7 @@ impl XeroSandbox {
         let Some(invoices) = data.endpoints.get_mut("Invoices") else {
             return;
         };
-        let Some(pos) = invoices.iter().position(|s| s.id == id) else {
-            return;
-        };
-        let old = invoices.remove(pos);
-        let Ok(mut value) = serde_json::from_slice::<Value>(&old.json) else {
+        let Some(mut value) = invoices.take(&id) else {
             return;
         };
         let total = value["Total"].clone();
@@ -191,8 +178,7 @@ impl XeroSandbox {
         value["AmountPaid"] = total.clone();
         value["AmountDue"] = json!(0.0);
         value["UpdatedDateUTC"] = json!(xero_date(ms));
-        invoices.push(stored("Invoices", "InvoiceID", &value));
-        invoices.sort_by(|a, b| (a.updated_ms, &a.id).cmp(&(b.updated_ms, &b.id)));
+        invoices.put(stored("Invoices", "InvoiceID", &value));
         let p = json!({
             "PaymentID": uuid(0x5, i),
             "Date": xero_date(ms - ms % 86_400_000),
@@ -212,8 +198,7 @@ impl XeroSandbox {
             "HasValidationErrors": false,
         });
         if let Some(payments) = data.endpoints.get_mut("Payments") {
-            payments.push(stored("Payments", "PaymentID", &p));
-            payments.sort_by(|a, b| (a.updated_ms, &a.id).cmp(&(b.updated_ms, &b.id)));
+            payments.put(stored("Payments", "PaymentID", &p));
         }
     }
 
@@ -315,10 +300,11 @@ async fn list(
         .and_then(millis);
     let kind = q.filter.as_deref().and_then(type_filter);
     // Xero's If-Modified-Since is inclusive to the second.
-    let from = since.map_or(0, |s| {
-        rows.partition_point(|r| r.updated_ms < s - s.rem_euclid(1000))
-    });
-    let matching: Vec<&Stored> = rows[from..]
+    let rows = match since {
+        Some(s) => rows.since(s - s.rem_euclid(1000)),
+        None => rows.all(),
+    };
+    let matching: Vec<&Row> = rows
         .iter()
         .filter(|r| kind.as_deref().is_none_or(|k| r.kind == k))
         .collect();
