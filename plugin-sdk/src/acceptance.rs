@@ -128,13 +128,7 @@ impl<L: Ledger> Acceptance<L> {
 
     /// Run and panic with every failure.
     pub fn assert_passes(&self) {
-        let failures = self.run();
-        assert!(
-            failures.is_empty(),
-            "{} acceptance check(s) failed:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert_none(self.run());
     }
 
     fn secrets(&self, d: &crate::Description, failures: &mut Vec<String>) {
@@ -204,6 +198,16 @@ impl<L: Ledger> Acceptance<L> {
             )),
         }
     }
+}
+
+/// Panic with every failure, one per line.
+fn assert_none(failures: Vec<String>) {
+    assert!(
+        failures.is_empty(),
+        "{} acceptance check(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Credential-looking fields must be secret, and secrets have no default.
@@ -364,13 +368,7 @@ impl<B: Bureau> BureauAcceptance<B> {
 
     /// Run and panic with every failure.
     pub fn assert_passes(&self) {
-        let failures = self.run();
-        assert!(
-            failures.is_empty(),
-            "{} acceptance check(s) failed:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert_none(self.run());
     }
 }
 
