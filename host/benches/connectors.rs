@@ -12,7 +12,7 @@ use credence::runtime::limits::Limits;
 use credence::runtime::{Clock, JobContext, Plugin, PluginKind, Runtime};
 use credence::sandbox::xero::XeroSandbox;
 use credence::store::sqlite::SqliteStore;
-use credence::sync::sync_connection;
+use credence::sync::{SyncOutcome, sync_connection};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -72,9 +72,33 @@ fn load(runtime: &Runtime, id: &str, file: &str) -> Plugin {
         .expect("plugin")
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
+/// Three full syncs, each into an empty store: the median time and every outcome (each
+/// required to have succeeded).
+fn three_syncs(
+    plugin: &Plugin,
+    dir: &Path,
+    name: &str,
+    tokio: &tokio::runtime::Runtime,
+    job: impl Fn() -> JobContext,
+) -> (Duration, Vec<SyncOutcome>) {
+    let mut times = Vec::new();
+    let mut outcomes = Vec::new();
+    for round in 0..3 {
+        let mut store = SqliteStore::open(&dir.join(format!("{name}-{round}.db"))).expect("store");
+        let started = Instant::now();
+        let outcome = sync_connection(
+            plugin,
+            job(),
+            &mut store,
+            tokio.handle().clone(),
+            &mut |_, _| {},
+        );
+        times.push(started.elapsed());
+        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        outcomes.push(outcome);
+    }
+    times.sort();
+    (times[times.len() / 2], outcomes)
 }
 
 /// A UBL invoice with ten lines at 20 % whose totals add up.
@@ -142,11 +166,8 @@ fn main() {
         .block_on(credence::sandbox::serve(sandbox.router(), 0))
         .expect("serve");
     let base = format!("http://{addr}/api.xro/2.0");
-    let mut times = Vec::new();
-    for round in 0..3 {
-        let mut store =
-            SqliteStore::open(&dir.path().join(format!("xero-{round}.db"))).expect("store");
-        let job = job(
+    let (t, outcomes) = three_syncs(&xero, dir.path(), "xero", &tokio, || {
+        job(
             "xero",
             &[
                 ("base_url", &base),
@@ -156,21 +177,12 @@ fn main() {
             &[("access_token", "tok")],
             &["{{config.base_url}}"],
             &[],
-        );
-        let started = Instant::now();
-        let outcome = sync_connection(
-            &xero,
-            job,
-            &mut store,
-            tokio.handle().clone(),
-            &mut |_, _| {},
-        );
-        times.push(started.elapsed());
-        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        )
+    });
+    for outcome in outcomes {
         let invoices: u64 = outcome.streams.iter().map(|s| s.counts.new).sum();
         assert_eq!(invoices as usize, XERO_INVOICES);
     }
-    let t = median(times);
     println!(
         "xero: {XERO_INVOICES} invoices in {:.2} s ({:.0} invoices/s)",
         t.as_secs_f64(),
@@ -183,27 +195,16 @@ fn main() {
     std::fs::create_dir(&folder).expect("mkdir");
     write_folder(&folder);
     let folder_text = folder.to_string_lossy().into_owned();
-    let mut times = Vec::new();
-    for round in 0..3 {
-        let mut store =
-            SqliteStore::open(&dir.path().join(format!("ubl-{round}.db"))).expect("store");
-        let job = job(
+    let (t, outcomes) = three_syncs(&einvoice, dir.path(), "ubl", &tokio, || {
+        job(
             "einvoice",
             &[("folder", &folder_text)],
             &[],
             &[],
             &["{{config.folder}}"],
-        );
-        let started = Instant::now();
-        let outcome = sync_connection(
-            &einvoice,
-            job,
-            &mut store,
-            tokio.handle().clone(),
-            &mut |_, _| {},
-        );
-        times.push(started.elapsed());
-        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        )
+    });
+    for outcome in outcomes {
         let c = outcome.streams[0].counts;
         assert_eq!(c.quarantined, 0);
         assert_eq!(
@@ -212,7 +213,6 @@ fn main() {
             "documents and buyers"
         );
     }
-    let t = median(times);
     println!(
         "einvoice: {UBL_DOCUMENTS} UBL invoices in {:.3} s ({:.0} documents/s)",
         t.as_secs_f64(),
