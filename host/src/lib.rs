@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod cli;
 pub mod connections;
+pub mod credit;
 pub mod home;
 pub mod model;
 pub mod normalize;

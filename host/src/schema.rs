@@ -29,6 +29,18 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             value(schema_for!(crate::views::CustomerView)),
         ),
         (
+            "credit-policy.schema.json",
+            value(schema_for!(crate::credit::Policy)),
+        ),
+        (
+            "evaluation.schema.json",
+            value(schema_for!(crate::credit::Evaluation)),
+        ),
+        (
+            "credit-decision.schema.json",
+            value(schema_for!(crate::credit::Decision)),
+        ),
+        (
             "invoices.schema.json",
             value(schema_for!(Vec<crate::views::InvoiceView>)),
         ),

@@ -19,6 +19,9 @@ pub struct DemoArgs {
     /// The sample CSV export.
     #[arg(long, default_value = "plugins/csv/sample")]
     sample: PathBuf,
+    /// Sample credit reports (an insurer's export in the common schema).
+    #[arg(long, default_value = "plugins/bureau-files/sample")]
+    bureau_sample: PathBuf,
     /// Keep the demo home in this (new or empty) folder instead of a temporary one.
     #[arg(long)]
     keep_home: Option<PathBuf>,
@@ -30,7 +33,7 @@ pub struct DemoArgs {
 const TOKEN_VAR: &str = "CREDENCE_DEMO_TOKEN";
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    for id in ["csv-ledger", "example-ledger"] {
+    for id in ["csv-ledger", "example-ledger", "bureau-files"] {
         if !args.plugins.join(id).is_dir() {
             bail!(
                 "plugin {id} is not built in {}: run `cargo xtask plugins` first (or pass --plugins DIR)",
@@ -38,6 +41,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let bureau_sample = args.bureau_sample.canonicalize().with_context(|| {
+        format!(
+            "the sample bureau reports {} (pass --bureau-sample DIR)",
+            args.bureau_sample.display()
+        )
+    })?;
     let sample = args.sample.canonicalize().with_context(|| {
         format!(
             "the sample export {} (pass --sample DIR)",
@@ -59,7 +68,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Demo home: {}\n", root.display());
     let runtime = super::runtime_for(&home)?;
     let registry = home.registry();
-    for id in ["csv-ledger", "example-ledger", "test-infinite-loop"] {
+    for id in [
+        "csv-ledger",
+        "example-ledger",
+        "bureau-files",
+        "test-infinite-loop",
+    ] {
         let folder = args.plugins.join(id);
         if folder.is_dir() {
             let p = registry
@@ -110,6 +124,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             &[("api_token", TOKEN_VAR)],
         ),
     )?;
+    home.add_connection(
+        "insurer",
+        &connection(
+            "bureau-files",
+            &[("folder", bureau_sample.display().to_string())],
+            &[],
+        ),
+    )?;
     if registry.get("test-infinite-loop").is_ok() {
         home.add_connection("runaway", &connection("test-infinite-loop", &[], &[]))?;
     }
@@ -122,12 +144,29 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     super::sync::quarantine(&home, false).await?;
     println!("\n$ credence customers");
     super::customers::list(&home, false).await?;
+    println!("\n$ credence monitor");
+    let monitored =
+        super::monitor::run_with_env(&home, super::monitor::MonitorArgs::all(), &env).await?;
+    println!("\n$ credence evaluate   (the sample export's customers)");
+    let mut eval = super::credit::evaluation(&home, None)?;
+    let all = eval.customers.len();
+    eval.customers.retain(|d| d.account.starts_with("shop/"));
+    print!("{}", super::credit::summary(&eval));
+    println!(
+        "({} more accounts come from the example ledger, which has no customer records; `credence evaluate` lists them all)",
+        all - eval.customers.len()
+    );
+    if let Some(d) = eval.customers.iter().find(|d| !d.alerts.is_empty()) {
+        println!("\n$ credence credit {}", d.account);
+        print!("{}", super::credit::explain(d, &eval));
+    }
 
     // Only the deliberately broken plugin may fail, and only at its limit.
-    let ok = outcomes.iter().all(|o| match o.connection.as_str() {
-        "runaway" => o.error_kind == Some("limit"),
-        _ => o.error.is_none(),
-    });
+    let ok = monitored == ExitCode::SUCCESS
+        && outcomes.iter().all(|o| match o.connection.as_str() {
+            "runaway" => o.error_kind == Some("limit"),
+            _ => o.error.is_none(),
+        });
     if ok && outcomes.iter().any(|o| o.connection == "runaway") {
         println!(
             "\nThe runaway connection was stopped at its CPU limit; every other connection completed."

@@ -2,10 +2,12 @@
 //! arguments, sets up logging and the async runtime, and maps errors to exit codes.
 
 mod connection;
+mod credit;
 mod customers;
 mod demo;
 mod jobs;
 mod lookup;
+mod monitor;
 mod output;
 mod plugin;
 mod read;
@@ -84,6 +86,15 @@ enum Command {
     },
     /// Read connections' streams through their plugins and report what came back (nothing is stored).
     Read(read::ReadArgs),
+    /// Credit decisions for every customer: state, limit, exposure, headroom, score, reasons.
+    Evaluate(credit::EvaluateArgs),
+    /// One customer's credit decision, explained.
+    Credit(credit::CreditArgs),
+    /// Look customers up at the bureau connections (on the policy's cadence) and store the
+    /// reports; changes become alerts in `credence evaluate`.
+    Monitor(monitor::MonitorArgs),
+    /// Record a customer's promise to pay by a date (a broken one sets cash-only by policy).
+    Promise(credit::PromiseArgs),
     /// Look a company up through a bureau connection and show the reports.
     Lookup(lookup::LookupArgs),
     /// Run the whole job on sample data: bundled plugins, a local vendor sandbox, a throwaway home.
@@ -184,6 +195,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => customers::invoices(&Home::open(&cli.home)?, customer.as_deref(), open, json).await,
         Command::Quarantine { json } => sync::quarantine(&Home::open(&cli.home)?, json).await,
         Command::Read(args) => read::run(&Home::open(&cli.home)?, args).await,
+        Command::Evaluate(args) => credit::evaluate(&Home::open(&cli.home)?, args).await,
+        Command::Credit(args) => credit::show(&Home::open(&cli.home)?, args).await,
+        Command::Monitor(args) => monitor::run(&Home::open(&cli.home)?, args).await,
+        Command::Promise(args) => credit::promise(&Home::open(&cli.home)?, args).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Schema { write } => {

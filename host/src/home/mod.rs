@@ -67,6 +67,15 @@ impl Home {
             path: config.clone(),
             source,
         })?;
+        let policy = root.join(crate::credit::POLICY_FILE);
+        if !policy.exists() {
+            std::fs::write(&policy, crate::credit::policy::DEFAULT_POLICY).map_err(|source| {
+                HomeError::Write {
+                    path: policy.clone(),
+                    source,
+                }
+            })?;
+        }
         Ok(Home {
             root: root.to_path_buf(),
         })

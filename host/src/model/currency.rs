@@ -211,6 +211,13 @@ impl Currency {
         amount.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero)
     }
 
+    /// Rounded to the currency's minor units and written with all of them ("20000.00").
+    pub fn fixed(&self, amount: Decimal) -> Decimal {
+        let mut v = self.round(amount);
+        v.rescale(self.minor_units());
+        v
+    }
+
     /// One minor unit (0.01 for EUR): the tolerance of totals checks.
     pub fn minor_unit(&self) -> Decimal {
         Decimal::new(1, self.minor_units())

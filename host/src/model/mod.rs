@@ -10,6 +10,7 @@ mod currency;
 mod document;
 mod party;
 mod payment;
+mod promise;
 mod report;
 
 pub use currency::Currency;
@@ -19,6 +20,7 @@ pub use document::{
 };
 pub use party::{Address, Contact, Customer, IdScheme, Identifier};
 pub use payment::{Allocation, AllocationTarget, Payment};
+pub use promise::Promise;
 pub use report::{CreditEvent, CreditEventKind, CreditReport, Score};
 
 use chrono::{DateTime, Utc};

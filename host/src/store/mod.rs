@@ -11,7 +11,7 @@
 
 pub mod sqlite;
 
-use crate::model::{Record, RecordKind};
+use crate::model::{Promise, Record, RecordKind};
 use crate::normalize::Quarantined;
 use serde::Serialize;
 
@@ -98,6 +98,14 @@ pub struct StoredRecord {
     pub last_changed: String,
 }
 
+/// One version of a record, from the history.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub record: Record,
+    /// When the store received this version.
+    pub valid_from: chrono::DateTime<chrono::Utc>,
+}
+
 /// The storage interface shared by the SQLite and (server mode) PostgreSQL backends.
 pub trait Store: Send {
     /// The saved cursor of a stream (`None`: never read).
@@ -114,4 +122,15 @@ pub trait Store: Send {
         kind: RecordKind,
         as_of: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<Record>, StoreError>;
+    /// Every version of every record of one kind received up to `until`, grouped by record
+    /// (connection, remote id) and oldest first within a record.
+    fn versions(
+        &self,
+        kind: RecordKind,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Version>, StoreError>;
+    /// Record a promise to pay; returns its number.
+    fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError>;
+    /// Every promise recorded, oldest first.
+    fn promises(&self) -> Result<Vec<Promise>, StoreError>;
 }

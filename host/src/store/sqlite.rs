@@ -6,9 +6,9 @@
 //! That keeps "no loss, no duplicates" without an fsync per page.
 
 use super::{
-    PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError, StoredRecord,
+    PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError, StoredRecord, Version,
 };
-use crate::model::{Record, RecordKind};
+use crate::model::{Money, Promise, Record, RecordKind};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -58,6 +58,19 @@ const MIGRATIONS: &[&str] = &[
         last_seen TEXT NOT NULL,
         PRIMARY KEY (connection, stream, remote_id)
     ) WITHOUT ROWID;
+    "#,
+    // 2: promises to pay, recorded by people.
+    r#"
+    CREATE TABLE promises (
+        id INTEGER PRIMARY KEY,
+        customer TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        promised_for TEXT NOT NULL,
+        recorded_on TEXT NOT NULL,
+        by TEXT NOT NULL,
+        note TEXT
+    );
     "#,
 ];
 
@@ -407,6 +420,114 @@ impl Store for SqliteStore {
                 record: decode(kind.as_str(), &origin, body)?,
                 first_seen,
                 last_changed,
+            });
+        }
+        Ok(out)
+    }
+
+    fn versions(
+        &self,
+        kind: RecordKind,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Version>, StoreError> {
+        let at = until.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT origin, body, valid_from FROM record_history
+                 WHERE kind = ?1 AND valid_from <= ?2 ORDER BY connection, remote_id, id",
+            )
+            .map_err(query("reading history"))?;
+        let rows = stmt
+            .query_map(params![kind.as_str(), at], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(query("reading history"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (origin, body, valid_from) = row.map_err(query("reading history"))?;
+            let valid_from = chrono::DateTime::parse_from_rfc3339(&valid_from)
+                .map_err(|e| StoreError::Query {
+                    context: "reading history",
+                    message: format!("bad timestamp {valid_from:?}: {e}"),
+                })?
+                .with_timezone(&chrono::Utc);
+            out.push(Version {
+                record: decode(kind.as_str(), &origin, body)?,
+                valid_from,
+            });
+        }
+        Ok(out)
+    }
+
+    fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError> {
+        self.db
+            .execute(
+                "INSERT INTO promises (customer, amount, currency, promised_for, recorded_on, by, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    promise.customer,
+                    promise.amount.amount.to_string(),
+                    promise.amount.currency.code(),
+                    promise.promised_for.to_string(),
+                    promise.recorded_on.to_string(),
+                    promise.by,
+                    promise.note,
+                ],
+            )
+            .map_err(query("recording a promise"))?;
+        Ok(self.db.last_insert_rowid())
+    }
+
+    fn promises(&self) -> Result<Vec<Promise>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT customer, amount, currency, promised_for, recorded_on, by, note
+                 FROM promises ORDER BY id",
+            )
+            .map_err(query("reading promises"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            })
+            .map_err(query("reading promises"))?;
+        let bad = |what: String| StoreError::Query {
+            context: "reading promises",
+            message: what,
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let (customer, amount, currency, promised_for, recorded_on, by, note) =
+                row.map_err(query("reading promises"))?;
+            let date = |t: &str| {
+                t.parse::<chrono::NaiveDate>()
+                    .map_err(|e| bad(format!("bad date {t:?}: {e}")))
+            };
+            out.push(Promise {
+                amount: Money {
+                    amount: amount
+                        .parse()
+                        .map_err(|e| bad(format!("bad amount {amount:?}: {e}")))?,
+                    currency: crate::model::Currency::parse(&currency).map_err(bad)?,
+                },
+                promised_for: date(&promised_for)?,
+                recorded_on: date(&recorded_on)?,
+                customer,
+                by,
+                note,
             });
         }
         Ok(out)

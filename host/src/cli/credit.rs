@@ -1,0 +1,302 @@
+//! `credence evaluate`, `credence credit CUSTOMER`, `credence promise CUSTOMER`: credit
+//! decisions under the home's policy, and the promises to pay they take into account.
+
+use super::output::{json, table};
+use crate::credit::{self, Decision, Evaluation};
+use crate::home::Home;
+use crate::model::{Currency, Money, Promise};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+use anyhow::{Context, anyhow};
+use chrono::NaiveDate;
+use clap::Args;
+use rust_decimal::Decimal;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Evaluate as the store stood at the end of this day (YYYY-MM-DD; default today, or the
+    /// day of CREDENCE_NOW).
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreditArgs {
+    /// The customer: an account id or any CONNECTION/REMOTE-ID of it.
+    customer: String,
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromiseArgs {
+    /// The customer who promised: CONNECTION/REMOTE-ID of one of its records.
+    customer: String,
+    /// The amount promised, e.g. 1250.00.
+    #[arg(long)]
+    amount: Decimal,
+    /// ISO 4217 currency of the amount.
+    #[arg(long)]
+    currency: String,
+    /// The date the customer promised to pay by (YYYY-MM-DD).
+    #[arg(long)]
+    by_date: NaiveDate,
+    /// Who took the promise.
+    #[arg(long)]
+    taken_by: String,
+    /// When it was made (default today).
+    #[arg(long)]
+    recorded_on: Option<NaiveDate>,
+    #[arg(long)]
+    note: Option<String>,
+}
+
+/// Today, or the day `CREDENCE_NOW` pins.
+pub(super) fn today() -> anyhow::Result<NaiveDate> {
+    Ok(match super::clock()? {
+        crate::runtime::Clock::Fixed(t) => t.date_naive(),
+        crate::runtime::Clock::System => chrono::Utc::now().date_naive(),
+    })
+}
+
+/// The home's policy (`[policy] file` in credence.toml) and where it came from.
+pub(super) fn policy(home: &Home) -> anyhow::Result<(credit::Policy, String)> {
+    let file = home.config()?.policy.file;
+    Ok(credit::load_policy(&home.root().join(file))?)
+}
+
+pub(super) fn evaluation(home: &Home, as_of: Option<NaiveDate>) -> anyhow::Result<Evaluation> {
+    let (policy, origin) = policy(home)?;
+    tracing::info!(policy = %origin, version = %policy.version(), "evaluating credit");
+    let store = SqliteStore::open(&super::sync::database(home)?)?;
+    let as_of = match as_of {
+        Some(d) => d,
+        None => today()?,
+    };
+    Ok(credit::evaluate(&store, &policy, as_of)?)
+}
+
+fn money(amount: Decimal) -> String {
+    amount.to_string()
+}
+
+pub async fn evaluate(home: &Home, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
+    let eval = evaluation(home, args.as_of)?;
+    if args.json {
+        json(&eval)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", summary(&eval));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The table `credence evaluate` prints (also shown by the demo).
+pub fn summary(eval: &Evaluation) -> String {
+    if eval.customers.is_empty() {
+        return "No customers yet: run `credence sync`.\n".into();
+    }
+    let rows: Vec<Vec<String>> = eval
+        .customers
+        .iter()
+        .map(|d| {
+            let reason = d
+                .reasons
+                .iter()
+                .find(|r| r.decisive)
+                .map(|r| format!("{}: {}", r.code, r.sentence))
+                .unwrap_or_default();
+            vec![
+                d.account.clone(),
+                d.name.clone(),
+                d.state.as_str().to_string(),
+                money(d.limit),
+                money(d.exposure.total),
+                money(d.headroom),
+                d.internal_score
+                    .map(|s| s.to_string())
+                    .unwrap_or("-".into()),
+                reason,
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "Credit as of {} (policy {}, amounts in {})\n",
+        eval.as_of, eval.policy_version, eval.currency
+    );
+    out += &table(
+        &[
+            "CUSTOMER", "NAME", "STATE", "LIMIT", "EXPOSURE", "HEADROOM", "SCORE", "WHY",
+        ],
+        &rows,
+    );
+    let alerts: usize = eval.customers.iter().map(|d| d.alerts.len()).sum();
+    let insurance: usize = eval.customers.iter().map(|d| d.insurance.len()).sum();
+    out += &format!(
+        "{} customers; {} alerts; {} insurance tasks; {} reviews overdue\n",
+        eval.customers.len(),
+        alerts,
+        insurance,
+        eval.overdue_reviews.len()
+    );
+    for p in &eval.unmatched_promises {
+        out += &format!(
+            "warning: a promise by {:?} names no known customer; check the id\n",
+            p.customer
+        );
+    }
+    out
+}
+
+pub async fn show(home: &Home, args: CreditArgs) -> anyhow::Result<ExitCode> {
+    let eval = evaluation(home, args.as_of)?;
+    let decision = eval
+        .customers
+        .iter()
+        .find(|d| d.account == args.customer || d.account_members_contain(&args.customer))
+        .ok_or_else(|| {
+            anyhow!(
+                "no customer {:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)",
+                args.customer
+            )
+        })?;
+    if args.json {
+        json(decision)?;
+    } else {
+        print!("{}", explain(decision, &eval));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Decision {
+    fn account_members_contain(&self, key: &str) -> bool {
+        self.members.iter().any(|m| m == key)
+    }
+}
+
+pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
+    let c = d.currency;
+    let mut out = format!(
+        "{} ({})\nState on {}: {}\n",
+        d.name,
+        d.account,
+        eval.as_of,
+        d.state.as_str()
+    );
+    for r in &d.reasons {
+        out += &format!(
+            "  {} {} [{}]: {}\n",
+            if r.decisive { "*" } else { " " },
+            r.code,
+            r.state.as_str(),
+            r.sentence
+        );
+    }
+    out += &format!(
+        "Limit {c} {}; exposure {c} {} (not yet due {}, overdue {}, credit {}); headroom {c} {}\n",
+        d.limit,
+        d.exposure.total,
+        d.exposure.not_yet_due,
+        d.exposure.overdue,
+        d.exposure.unallocated_credit,
+        d.headroom
+    );
+    for r in &d.limit_basis {
+        out += &format!("  limit: {} ({})\n", r.sentence, r.code);
+    }
+    let opt = |v: Option<Decimal>| v.map(|v| v.to_string()).unwrap_or("-".into());
+    out += &format!(
+        "Scores: internal {}, bureau {}, payment behaviour {}\n",
+        opt(d.internal_score),
+        opt(d.bureau_score),
+        opt(d.behaviour.score)
+    );
+    let b = &d.behaviour;
+    out += &format!(
+        "Payment behaviour: {} paid invoices, {} days late on average, {} % paid late, DSO {}, trend {:?}, broken promises {}\n",
+        b.paid_invoices,
+        opt(b.average_days_late),
+        opt(b.paid_late_percent),
+        opt(b.dso_days),
+        b.trend,
+        b.broken_promises
+    );
+    match &d.report {
+        Some(r) => {
+            out += &format!(
+                "Report: {} ({}) of {}{}, rating {}, score {}, status {}\n",
+                r.source,
+                r.connection,
+                r.report_date,
+                if r.expired { ", expired" } else { "" },
+                r.rating.as_deref().unwrap_or("-"),
+                r.score.as_deref().unwrap_or("-"),
+                r.company_status.as_deref().unwrap_or("-")
+            )
+        }
+        None => out += "Report: none\n",
+    }
+    for a in &d.alerts {
+        out += &format!("Alert {} ({}): {}\n", a.code, a.recorded, a.sentence);
+    }
+    for t in &d.insurance {
+        out += &format!(
+            "Insurance {} {}: notify the insurer by {}{}: {}\n",
+            t.code,
+            t.subject,
+            t.deadline,
+            if t.overdue { " (OVERDUE)" } else { "" },
+            t.sentence
+        );
+    }
+    out += &format!(
+        "Next review {}{}\n",
+        d.review.next,
+        if d.review.overdue { " (overdue)" } else { "" }
+    );
+    out
+}
+
+pub async fn promise(home: &Home, args: PromiseArgs) -> anyhow::Result<ExitCode> {
+    let currency = Currency::parse(&args.currency).map_err(|e| anyhow!("--currency: {e}"))?;
+    if args.amount <= Decimal::ZERO {
+        anyhow::bail!("--amount must be positive, got {}", args.amount);
+    }
+    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let known = crate::views::customers(&store)?
+        .iter()
+        .any(|c| c.account == args.customer || c.members.iter().any(|m| m.key() == args.customer));
+    if !known {
+        anyhow::bail!(
+            "no customer {:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)",
+            args.customer
+        );
+    }
+    let recorded_on = match args.recorded_on {
+        Some(d) => d,
+        None => today()?,
+    };
+    let promise = Promise {
+        customer: args.customer,
+        amount: Money {
+            amount: args.amount,
+            currency,
+        },
+        promised_for: args.by_date,
+        recorded_on,
+        by: args.taken_by,
+        note: args.note,
+    };
+    let n = store
+        .record_promise(&promise)
+        .context("recording the promise")?;
+    println!(
+        "Promise {n} recorded: {} {} by {} from {}",
+        promise.amount.currency, promise.amount.amount, promise.promised_for, promise.customer
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,344 @@
+//! `credence monitor`: look every customer account up at every bureau connection whose last
+//! lookup is older than the policy's cadence, and store the reports. The store keeps every
+//! version, so a changed report (score drop, rating change, new insolvency event) becomes an
+//! alert in the next evaluation, for as long as the policy's alert window lasts.
+//!
+//! A report belongs to an account when one of its legal identifiers matches the account's;
+//! a name-only lookup is accepted only when the bureau returns exactly one company.
+
+use super::output::{json, table};
+use crate::accounts::{link, matching_key};
+use crate::home::Home;
+use crate::model::{Body, Customer, IdScheme, Identifier, Record, RecordKind};
+use crate::runtime::PluginKind;
+use crate::runtime::bindings::types::{self as wit, CompanySubject, PartyIdentifier};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{PageCommit, Store};
+use anyhow::anyhow;
+use chrono::NaiveDate;
+use clap::Args;
+use serde::Serialize;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Bureau connections to use (default: every bureau connection).
+    connections: Vec<String>,
+    /// Look everyone up again now, whatever the cadence.
+    #[arg(long)]
+    force: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+impl MonitorArgs {
+    /// Every bureau connection, on the cadence, as a table.
+    pub fn all() -> MonitorArgs {
+        MonitorArgs {
+            connections: Vec::new(),
+            force: false,
+            json: false,
+        }
+    }
+}
+
+/// What one lookup did.
+#[derive(Debug, Serialize)]
+pub struct LookupOutcome {
+    pub account: String,
+    pub connection: String,
+    /// `stored`, `not-found`, `ambiguous`, `fresh` (skipped: looked up recently) or `failed`.
+    pub outcome: &'static str,
+    pub reports: usize,
+    pub detail: Option<String>,
+}
+
+/// The company a bureau is asked about, from an account's customer records.
+struct Subject {
+    account: String,
+    keys: Vec<String>,
+    subject: CompanySubject,
+}
+
+fn wit_id(id: &Identifier) -> PartyIdentifier {
+    PartyIdentifier {
+        scheme: match id.scheme {
+            IdScheme::Vat => wit::IdScheme::Vat,
+            IdScheme::CompanyRegistration => wit::IdScheme::CompanyRegistration,
+            IdScheme::Lei => wit::IdScheme::Lei,
+            IdScheme::Duns => wit::IdScheme::Duns,
+            IdScheme::Gln => wit::IdScheme::Gln,
+            IdScheme::Other => wit::IdScheme::Other,
+        },
+        value: id.value.clone(),
+        country: id.country.clone(),
+    }
+}
+
+fn subjects(store: &SqliteStore) -> anyhow::Result<Vec<Subject>> {
+    let customers: Vec<Record> = store
+        .records(RecordKind::Customer)?
+        .into_iter()
+        .map(|s| s.record)
+        .filter(|r| !r.origin.deleted)
+        .collect();
+    let find = |connection: &str, remote_id: &str| -> Option<&Customer> {
+        customers.iter().find_map(|r| match &r.body {
+            Some(Body::Customer(c))
+                if r.origin.connection == connection && r.origin.remote_id == remote_id =>
+            {
+                Some(c)
+            }
+            _ => None,
+        })
+    };
+    let mut out = Vec::new();
+    for account in link(&customers) {
+        let members: Vec<&Customer> = account
+            .members
+            .iter()
+            .filter_map(|m| find(&m.connection, &m.remote_id))
+            .collect();
+        let mut ids: Vec<Identifier> = members
+            .iter()
+            .flat_map(|c| c.identifiers.iter().cloned())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let name = members
+            .iter()
+            .find_map(|c| c.legal_name.clone())
+            .unwrap_or_else(|| account.name.clone());
+        let country = members
+            .iter()
+            .flat_map(|c| c.addresses.iter())
+            .find_map(|a| a.country.clone())
+            .or_else(|| ids.iter().find_map(|i| i.country.clone()));
+        out.push(Subject {
+            account: account.id,
+            keys: ids.iter().filter_map(matching_key).collect(),
+            subject: CompanySubject {
+                name,
+                identifiers: ids.iter().map(wit_id).collect(),
+                country,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The stream under which one account's lookups at one bureau are stored; its cursor is the
+/// date of the last lookup.
+fn lookup_stream(account: &str) -> String {
+    format!("lookup:{account}")
+}
+
+/// Reports that belong to the subject: matching by identifier, or the only one of a name search.
+fn belonging(subject: &Subject, reports: Vec<Record>) -> Result<Vec<Record>, &'static str> {
+    let matching: Vec<Record> = reports
+        .iter()
+        .filter(|r| match &r.body {
+            Some(Body::CreditReport(c)) => c
+                .identifiers
+                .iter()
+                .filter_map(matching_key)
+                .any(|k| subject.keys.contains(&k)),
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    if !matching.is_empty() {
+        return Ok(matching);
+    }
+    match reports.len() {
+        0 => Ok(Vec::new()),
+        1 if subject.keys.is_empty() => Ok(reports),
+        _ => Err("ambiguous"),
+    }
+}
+
+pub async fn run(home: &Home, args: MonitorArgs) -> anyhow::Result<ExitCode> {
+    run_with_env(home, args, &|var| std::env::var(var).ok()).await
+}
+
+pub(super) async fn run_with_env(
+    home: &Home,
+    args: MonitorArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let (policy, _) = super::credit::policy(home)?;
+    let today = super::credit::today()?;
+    let config = home.config()?;
+    let registry = home.registry();
+    let bureaus: Vec<String> = if args.connections.is_empty() {
+        config
+            .connections
+            .iter()
+            .filter(|(_, c)| {
+                registry
+                    .get(&c.plugin)
+                    .is_ok_and(|p| p.manifest.kind == PluginKind::Bureau)
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    } else {
+        args.connections.clone()
+    };
+    if bureaus.is_empty() {
+        anyhow::bail!(
+            "no bureau connection: add one (e.g. `credence connection add NAME --plugin gleif`) first"
+        );
+    }
+    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let subjects = subjects(&store)?;
+    let runtime = Arc::new(super::runtime_for(home)?);
+    let mut outcomes = Vec::new();
+    for bureau in &bureaus {
+        let (plugin, job) = super::connection::open_with_env(home, &runtime, bureau, env)?;
+        if plugin.kind() != PluginKind::Bureau {
+            anyhow::bail!("connection {bureau} is not a bureau connection");
+        }
+        let due: Vec<&Subject> = subjects
+            .iter()
+            .filter(|s| {
+                args.force
+                    || !store
+                        .cursor(bureau, &lookup_stream(&s.account))
+                        .ok()
+                        .flatten()
+                        .and_then(|c| c.cursor)
+                        .and_then(|d| d.parse::<NaiveDate>().ok())
+                        .is_some_and(|last| {
+                            (today - last).num_days() < i64::from(policy.reports.monitor_every_days)
+                        })
+            })
+            .collect();
+        for s in subjects
+            .iter()
+            .filter(|s| !due.iter().any(|d| d.account == s.account))
+        {
+            outcomes.push(LookupOutcome {
+                account: s.account.clone(),
+                connection: bureau.clone(),
+                outcome: "fresh",
+                reports: 0,
+                detail: None,
+            });
+        }
+        let asked: Vec<CompanySubject> = due.iter().map(|s| s.subject.clone()).collect();
+        let handle = tokio::runtime::Handle::current();
+        let answers = tokio::task::spawn_blocking(move || {
+            let mut session = plugin.session(job, handle)?;
+            let mut answers = Vec::new();
+            for subject in &asked {
+                let mut records = Vec::new();
+                let mut cursor: Option<String> = None;
+                let answer = loop {
+                    match session.lookup(subject, cursor.as_deref()) {
+                        Ok(page) => {
+                            records.extend(page.records);
+                            cursor = page.cursor;
+                            if !page.has_more || records.len() > 1_000 {
+                                break Ok(records);
+                            }
+                        }
+                        Err(e) => break Err(e.to_string()),
+                    }
+                };
+                answers.push(answer);
+            }
+            Ok::<_, crate::runtime::CallError>(answers)
+        })
+        .await?
+        .map_err(|e| anyhow!(e))?;
+        for (subject, answer) in due.into_iter().zip(answers) {
+            let stream = lookup_stream(&subject.account);
+            let mut outcome = LookupOutcome {
+                account: subject.account.clone(),
+                connection: bureau.clone(),
+                outcome: "failed",
+                reports: 0,
+                detail: None,
+            };
+            let source_records = match answer {
+                Ok(r) => r,
+                Err(e) => {
+                    outcome.detail = Some(e);
+                    outcomes.push(outcome);
+                    continue;
+                }
+            };
+            let mut records = Vec::new();
+            let mut quarantined = Vec::new();
+            for r in source_records {
+                match crate::normalize::normalize(bureau, "reports", r) {
+                    Ok(mut record) => {
+                        record.origin.remote_id =
+                            format!("{}#{}", subject.account, record.origin.remote_id);
+                        records.push(record);
+                    }
+                    Err(q) => quarantined.push(q),
+                }
+            }
+            let records = match belonging(subject, records) {
+                Ok(r) => r,
+                Err(why) => {
+                    outcome.outcome = why;
+                    outcome.detail = Some(
+                        "the bureau found several companies by name; add a legal identifier to the customer"
+                            .into(),
+                    );
+                    outcomes.push(outcome);
+                    continue;
+                }
+            };
+            outcome.reports = records.len();
+            outcome.outcome = if records.is_empty() {
+                "not-found"
+            } else {
+                "stored"
+            };
+            store.commit_page(&PageCommit {
+                connection: bureau.clone(),
+                stream,
+                records,
+                quarantined,
+                cursor: Some(today.to_string()),
+                has_more: false,
+                received_at: chrono::Utc::now(),
+            })?;
+            outcomes.push(outcome);
+        }
+    }
+    outcomes.sort_by(|a, b| (&a.account, &a.connection).cmp(&(&b.account, &b.connection)));
+    let failed = outcomes.iter().any(|o| o.outcome == "failed");
+    if args.json {
+        json(&outcomes)?;
+    } else {
+        let rows: Vec<Vec<String>> = outcomes
+            .iter()
+            .map(|o| {
+                vec![
+                    o.account.clone(),
+                    o.connection.clone(),
+                    o.outcome.to_string(),
+                    o.reports.to_string(),
+                    o.detail.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table(
+                &["CUSTOMER", "BUREAU", "OUTCOME", "REPORTS", "DETAIL"],
+                &rows
+            )
+        );
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

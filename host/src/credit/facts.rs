@@ -1,0 +1,355 @@
+//! The facts the credit rules need, read from the store as it stood at the end of the as-of
+//! day and reduced to compact rows: one per account, one per invoice, one per unallocated
+//! credit, the reports and promises that belong to each account. Reading is the only part of
+//! an evaluation that touches the store; everything after is a pure function of these facts.
+
+use crate::accounts::{Account, link, matching_key};
+use crate::model::{Body, CreditReport, Currency, DocumentStatus, Promise, Record, RecordKind};
+use crate::store::{Store, StoreError, Version};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+
+/// An account, with what the rules need to know about its customer records.
+#[derive(Debug, Clone)]
+pub struct AccountFacts {
+    pub id: String,
+    pub name: String,
+    /// Every `CONNECTION/REMOTE-ID` of the account.
+    pub members: Vec<String>,
+    pub segment: Option<String>,
+    /// The lowest credit limit its ledgers set on its customer records.
+    pub ledger_limit: Option<crate::model::Money>,
+}
+
+/// An invoice as the rules see it (amounts in the invoice currency).
+#[derive(Debug, Clone)]
+pub struct InvoiceFact {
+    pub account: u32,
+    pub number: String,
+    pub currency: Currency,
+    pub issue: NaiveDate,
+    /// The due date, or the issue date when the ledger gives none (due on receipt).
+    pub due: NaiveDate,
+    pub payable: Decimal,
+    pub outstanding: Decimal,
+    /// The date of the last payment applied to it, when the ledger says which payment paid it.
+    pub paid_on: Option<NaiveDate>,
+}
+
+impl InvoiceFact {
+    pub fn is_open(&self) -> bool {
+        self.outstanding > Decimal::ZERO
+    }
+}
+
+/// Credit the customer holds: an open credit note or the unapplied part of a payment.
+#[derive(Debug, Clone)]
+pub struct CreditFact {
+    pub account: u32,
+    pub currency: Currency,
+    /// Positive.
+    pub amount: Decimal,
+}
+
+/// A payment's date and amount (for promises).
+#[derive(Debug, Clone)]
+pub struct PaymentFact {
+    pub account: u32,
+    pub date: NaiveDate,
+    pub currency: Currency,
+    pub amount: Decimal,
+}
+
+/// A report and the version it replaced, if any, with when each was received.
+#[derive(Debug, Clone)]
+pub struct ReportFact {
+    pub account: u32,
+    pub connection: String,
+    pub report: CreditReport,
+    pub received: DateTime<Utc>,
+    pub previous: Option<CreditReport>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PromiseFact {
+    pub account: u32,
+    pub promise: Promise,
+}
+
+/// Everything an evaluation reads, grouped per account by index.
+#[derive(Debug, Default)]
+pub struct Book {
+    pub accounts: Vec<AccountFacts>,
+    pub invoices: Vec<InvoiceFact>,
+    pub credits: Vec<CreditFact>,
+    pub payments: Vec<PaymentFact>,
+    pub reports: Vec<ReportFact>,
+    pub promises: Vec<PromiseFact>,
+    /// Promises naming a customer the store does not know (shown, never silently dropped).
+    pub unmatched_promises: Vec<Promise>,
+}
+
+/// The end of the as-of day, UTC: what the store knew by then counts.
+pub fn end_of(as_of: NaiveDate) -> DateTime<Utc> {
+    let next = as_of.succ_opt().unwrap_or(as_of);
+    next.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc() - chrono::Duration::microseconds(1))
+        .unwrap_or_else(|| as_of.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+/// Index of accounts by member key and by identifier matching key.
+struct Directory {
+    by_member: HashMap<(String, String), u32>,
+    by_key: HashMap<String, u32>,
+}
+
+impl Directory {
+    fn new(accounts: &[Account], customers: &[Record]) -> Directory {
+        let mut by_member = HashMap::new();
+        for (i, a) in accounts.iter().enumerate() {
+            for m in &a.members {
+                by_member.insert((m.connection.clone(), m.remote_id.clone()), i as u32);
+            }
+        }
+        let mut by_key = HashMap::new();
+        for r in customers {
+            if let Some(Body::Customer(c)) = &r.body
+                && let Some(&i) =
+                    by_member.get(&(r.origin.connection.clone(), r.origin.remote_id.clone()))
+            {
+                for key in c.identifiers.iter().filter_map(matching_key) {
+                    by_key.entry(key).or_insert(i);
+                }
+            }
+        }
+        Directory { by_member, by_key }
+    }
+}
+
+/// Read the book as it stood at the end of `as_of`.
+pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
+    let at = end_of(as_of);
+    let customers = store.records_as_of(RecordKind::Customer, at)?;
+    let linked = link(&customers);
+    let dir = Directory::new(&linked, &customers);
+    let mut segments: HashMap<u32, String> = HashMap::new();
+    let mut ledger_limits: HashMap<u32, crate::model::Money> = HashMap::new();
+    for r in &customers {
+        let (Some(Body::Customer(c)), Some(&i)) = (
+            &r.body,
+            dir.by_member
+                .get(&(r.origin.connection.clone(), r.origin.remote_id.clone())),
+        ) else {
+            continue;
+        };
+        if let Some(segment) = &c.segment {
+            segments.entry(i).or_insert_with(|| segment.clone());
+        }
+        if let Some(limit) = c.credit_limit {
+            let slot = ledger_limits.entry(i).or_insert(limit);
+            if limit.currency == slot.currency && limit.amount < slot.amount {
+                *slot = limit;
+            }
+        }
+    }
+    let mut book = Book {
+        accounts: linked
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AccountFacts {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                members: a.members.iter().map(|m| m.key()).collect(),
+                segment: segments.remove(&(i as u32)),
+                ledger_limit: ledger_limits.remove(&(i as u32)),
+            })
+            .collect(),
+        ..Book::default()
+    };
+    let mut by_member = dir.by_member;
+    // Documents whose customer record is unknown still count: under an account of their own.
+    let mut account_of = |book: &mut Book, connection: &str, customer: &str| -> u32 {
+        let key = (connection.to_string(), customer.to_string());
+        if let Some(&i) = by_member.get(&key) {
+            return i;
+        }
+        let i = book.accounts.len() as u32;
+        let id = format!("{connection}/{customer}");
+        book.accounts.push(AccountFacts {
+            id: id.clone(),
+            name: format!("{id} (no customer record)"),
+            members: vec![id],
+            segment: None,
+            ledger_limit: None,
+        });
+        by_member.insert(key, i);
+        i
+    };
+
+    // Payments first: which invoice was paid when, and what is left unapplied.
+    let payments = store.records_as_of(RecordKind::Payment, at)?;
+    let mut paid_on: HashMap<(String, String), NaiveDate> = HashMap::new();
+    for r in &payments {
+        let Some(Body::Payment(p)) = &r.body else {
+            continue;
+        };
+        if p.date > as_of {
+            continue;
+        }
+        let mut applied = Decimal::ZERO;
+        for a in &p.allocations {
+            applied += a.amount;
+            let key = (r.origin.connection.clone(), a.target_remote_id.clone());
+            let day = paid_on.entry(key).or_insert(p.date);
+            *day = (*day).max(p.date);
+        }
+        if let Some(customer) = &p.customer_remote_id {
+            let account = account_of(&mut book, &r.origin.connection, customer);
+            book.payments.push(PaymentFact {
+                account,
+                date: p.date,
+                currency: p.amount.currency,
+                amount: p.amount.amount,
+            });
+            let unapplied = p.amount.amount - applied;
+            if unapplied > Decimal::ZERO {
+                book.credits.push(CreditFact {
+                    account,
+                    currency: p.amount.currency,
+                    amount: unapplied,
+                });
+            }
+        }
+    }
+
+    for r in store.records_as_of(RecordKind::Invoice, at)? {
+        let Some(Body::Invoice(d)) = r.body else {
+            continue;
+        };
+        if matches!(d.status, DocumentStatus::Draft | DocumentStatus::Voided)
+            || d.issue_date > as_of
+        {
+            continue;
+        }
+        let account = account_of(&mut book, &r.origin.connection, &d.customer_remote_id);
+        let outstanding = if d.status == DocumentStatus::Paid {
+            Decimal::ZERO
+        } else {
+            d.amount_outstanding
+        };
+        book.invoices.push(InvoiceFact {
+            account,
+            paid_on: paid_on
+                .get(&(r.origin.connection, r.origin.remote_id))
+                .copied()
+                .filter(|_| outstanding.is_zero()),
+            number: d.number,
+            currency: d.currency,
+            issue: d.issue_date,
+            due: d.due_date.unwrap_or(d.issue_date),
+            payable: d.totals.payable,
+            outstanding,
+        });
+    }
+    for r in store.records_as_of(RecordKind::CreditNote, at)? {
+        let Some(Body::CreditNote(d)) = r.body else {
+            continue;
+        };
+        if d.status != DocumentStatus::Open || d.amount_outstanding.is_zero() {
+            continue;
+        }
+        let account = account_of(&mut book, &r.origin.connection, &d.customer_remote_id);
+        book.credits.push(CreditFact {
+            account,
+            currency: d.currency,
+            amount: d.amount_outstanding.abs(),
+        });
+    }
+
+    book.reports = reports(
+        store.versions(RecordKind::CreditReport, at)?,
+        &dir.by_key,
+        &by_member,
+    );
+    let members: HashMap<&str, u32> = book
+        .accounts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| a.members.iter().map(move |m| (m.as_str(), i as u32)))
+        .collect();
+    let mut promises = Vec::new();
+    let mut unmatched = Vec::new();
+    for p in store.promises()? {
+        if p.recorded_on > as_of {
+            continue;
+        }
+        match members.get(p.customer.as_str()) {
+            Some(&account) => promises.push(PromiseFact {
+                account,
+                promise: p,
+            }),
+            None => unmatched.push(p),
+        }
+    }
+    book.promises = promises;
+    book.unmatched_promises = unmatched;
+    Ok(book)
+}
+
+/// The latest version of each report with the one before it, matched to an account by legal
+/// identifier (or, for reports stored by `credence monitor`, by the account id they were
+/// looked up for). Reports matching no account are left out.
+fn reports(
+    versions: Vec<Version>,
+    by_key: &HashMap<String, u32>,
+    by_member: &HashMap<(String, String), u32>,
+) -> Vec<ReportFact> {
+    let mut per_record: BTreeMap<(String, String), Vec<Version>> = BTreeMap::new();
+    for v in versions {
+        per_record
+            .entry((
+                v.record.origin.connection.clone(),
+                v.record.origin.remote_id.clone(),
+            ))
+            .or_default()
+            .push(v);
+    }
+    let mut out = Vec::new();
+    for ((connection, remote_id), mut history) in per_record {
+        let Some(latest) = history.pop() else {
+            continue;
+        };
+        if latest.record.origin.deleted {
+            continue;
+        }
+        let Some(Body::CreditReport(report)) = latest.record.body else {
+            continue;
+        };
+        let by_id = report
+            .identifiers
+            .iter()
+            .filter_map(matching_key)
+            .find_map(|k| by_key.get(&k).copied());
+        // `credence monitor` stores reports as `ACCOUNT#BUREAU-ID`.
+        let by_lookup = remote_id
+            .split_once('#')
+            .and_then(|(account, _)| account.split_once('/'))
+            .and_then(|(c, r)| by_member.get(&(c.to_string(), r.to_string())).copied());
+        let Some(account) = by_id.or(by_lookup) else {
+            continue;
+        };
+        let previous = history.into_iter().rev().find_map(|v| match v.record.body {
+            Some(Body::CreditReport(r)) if r != report => Some(r),
+            _ => None,
+        });
+        out.push(ReportFact {
+            account,
+            connection,
+            report,
+            received: latest.valid_from,
+            previous,
+        });
+    }
+    out
+}
