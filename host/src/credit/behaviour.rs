@@ -76,8 +76,15 @@ impl PaidTally {
     }
 }
 
+/// Scores, days and percentages are shown with one decimal ("5.0").
+pub fn one_decimal(v: Decimal) -> Decimal {
+    let mut v = v.round_dp(1);
+    v.rescale(1);
+    v
+}
+
 fn mean(total: i64, count: u32) -> Option<Decimal> {
-    (count > 0).then(|| (Decimal::from(total) / Decimal::from(count)).round_dp(1))
+    (count > 0).then(|| one_decimal(Decimal::from(total) / Decimal::from(count)))
 }
 
 /// A two-day change in mean lateness between the halves is noise; more is a trend.
@@ -93,7 +100,7 @@ pub fn summarize(
 ) -> Behaviour {
     let average = mean(tally.days_late, tally.paid);
     let late_percent = (tally.paid > 0).then(|| {
-        (Decimal::from(tally.late) * Decimal::from(100) / Decimal::from(tally.paid)).round_dp(1)
+        one_decimal(Decimal::from(tally.late) * Decimal::from(100) / Decimal::from(tally.paid))
     });
     let (recent, earlier) = (
         mean(tally.recent.1, tally.recent.0),
@@ -106,14 +113,12 @@ pub fn summarize(
         _ => Trend::Unknown,
     };
     let dso = (invoiced_90_days > Decimal::ZERO)
-        .then(|| (open_invoiced / invoiced_90_days * Decimal::from(90)).round_dp(1));
+        .then(|| one_decimal(open_invoiced / invoiced_90_days * Decimal::from(90)));
     let score = (tally.paid > 0 || broken_promises > 0).then(|| {
         let penalty = average.unwrap_or_default() * policy.points_per_day_late
             + late_percent.unwrap_or_default() * policy.points_per_percent_late
             + Decimal::from(broken_promises) * policy.points_per_broken_promise;
-        (Decimal::from(100) - penalty)
-            .clamp(Decimal::ZERO, Decimal::from(100))
-            .round_dp(1)
+        one_decimal((Decimal::from(100) - penalty).clamp(Decimal::ZERO, Decimal::from(100)))
     });
     Behaviour {
         paid_invoices: tally.paid,

@@ -12,6 +12,22 @@ use std::collections::BTreeMap;
 /// The default policy, with its comments (written by `credence init`).
 pub const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
 
+/// A date written as a TOML date (`2026-12-31`) or as a string (`"2026-12-31"`).
+pub fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Toml(toml::value::Datetime),
+    }
+    let text = match Written::deserialize(d)? {
+        Written::Text(t) => t,
+        Written::Toml(t) => t.to_string(),
+    };
+    text.parse()
+        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a date (YYYY-MM-DD): {e}")))
+}
+
 /// Credit states, from least to most restrictive.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
@@ -209,7 +225,9 @@ pub struct Override {
     pub state: Option<CreditState>,
     pub by: String,
     pub reason: String,
-    /// Inclusive.
+    /// Inclusive; `2026-12-31` or `"2026-12-31"`.
+    #[serde(deserialize_with = "date")]
+    #[schemars(with = "NaiveDate")]
     pub until: NaiveDate,
 }
 

@@ -5,7 +5,7 @@
 //! Invoices are folded into per-account tallies in one pass (the hot loop); everything after
 //! works per account.
 
-use super::behaviour::{PaidTally, summarize};
+use super::behaviour::{PaidTally, one_decimal, summarize};
 use super::decision::{
     Alert, Decision, Evaluation, Exposure, InsuranceTask, Reason, ReportSummary, Review,
     StateReason,
@@ -114,7 +114,7 @@ pub fn rescale(score: &Score) -> Option<Decimal> {
     } else {
         Decimal::ONE - share
     };
-    Some((share * Decimal::from(100)).round_dp(1))
+    Some(one_decimal(share * Decimal::from(100)))
 }
 
 fn is_insolvency(kind: CreditEventKind) -> bool {
@@ -299,13 +299,15 @@ impl Situation<'_> {
             if self.limit <= Decimal::ZERO {
                 return None;
             }
-            let used = (self.exposure * Decimal::from(100) / self.limit).round_dp(1);
+            // Compared unrounded: 89.99 % is not 90 %.
+            let used = self.exposure * Decimal::from(100) / self.limit;
             if used < at_least {
                 return None;
             }
             why.push(format!(
-                "exposure {} uses {used} % of the limit {}",
+                "exposure {} uses {} % of the limit {}",
                 money(self.exposure, c),
+                used.round_dp(1),
                 money(self.limit, c)
             ));
         }
@@ -403,7 +405,7 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         );
         let weight = policy.score.bureau_weight;
         let internal_score = match (bureau_score, behaviour.score) {
-            (Some(b), Some(p)) => Some((b * weight + p * (Decimal::ONE - weight)).round_dp(1)),
+            (Some(b), Some(p)) => Some(one_decimal(b * weight + p * (Decimal::ONE - weight))),
             (b, p) => b.or(p),
         };
 
