@@ -9,7 +9,9 @@ fn the_demo_runs_the_whole_job() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_credence"));
     cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     cmd.args(["demo", "--invoices", "500", "--plugins"])
-        .arg(plugins_dir());
+        .arg(plugins_dir())
+        // The sample's dates are fixed: pin the day the credit states are shown for.
+        .env("CREDENCE_NOW", "2026-11-26T12:00:00Z");
     let out = run_with_deadline(cmd, Duration::from_secs(120));
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
@@ -25,6 +27,11 @@ fn the_demo_runs_the_whole_job() {
         "shop invoices 1 11 0 0 0 1",
         "I1012 BR-CO-15",
         "shop/C007 Harbour Foods",
+        "shop/C002 insurer stored 1",
+        "shop/C002 Müller Maschinenbau blocked-new 0.00 35700.00 0.00 18.0 insolvency:",
+        "shop/C005 Novák Stavby cash-only",
+        "shop/C007 Harbour Foods ok 46800.00 12636.00 34164.00",
+        "$ credence credit shop/C002",
         "The runaway connection was stopped at its CPU limit; every other connection completed.",
     ] {
         assert!(

@@ -6,6 +6,7 @@ mod support;
 mod bureaus;
 mod connections;
 mod containment;
+mod credit;
 mod csv;
 mod demo;
 mod einvoice;

@@ -168,7 +168,8 @@ pub(super) async fn run_with_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let (policy, _) = super::credit::policy(home)?;
-    let today = super::credit::today()?;
+    let clock = super::clock()?;
+    let today = clock.now().date_naive();
     let config = home.config()?;
     let registry = home.registry();
     let bureaus: Vec<String> = if args.connections.is_empty() {
@@ -306,7 +307,7 @@ pub(super) async fn run_with_env(
                 quarantined,
                 cursor: Some(today.to_string()),
                 has_more: false,
-                received_at: chrono::Utc::now(),
+                received_at: clock.now(),
             })?;
             outcomes.push(outcome);
         }

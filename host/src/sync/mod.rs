@@ -96,6 +96,8 @@ fn run(
     on_page: &mut dyn FnMut(&str, &StreamOutcome),
 ) -> Result<(), SyncError> {
     let connection = job.connection.clone();
+    // The host's clock stamps the history: pinned (CREDENCE_NOW) in tests and replays.
+    let clock = job.clock.clone();
     let mut session = plugin.session(job, handle)?;
     let description: Description = session.describe()?;
     // The committer owns the store from here on: read every saved cursor first.
@@ -171,7 +173,7 @@ fn run(
                         stream: index,
                         name: info.name.clone(),
                         page,
-                        received_at: chrono::Utc::now(),
+                        received_at: clock.now(),
                     };
                     if pages.send(pending).is_err() {
                         // The committer stopped on a store error, reported below.
