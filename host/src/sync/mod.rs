@@ -97,7 +97,7 @@ fn run(
 ) -> Result<(), SyncError> {
     let connection = job.connection.clone();
     // The host's clock stamps the history: pinned (CREDENCE_NOW) in tests and replays.
-    let clock = job.clock.clone();
+    let clock = job.clock;
     let mut session = plugin.session(job, handle)?;
     let description: Description = session.describe()?;
     // The committer owns the store from here on: read every saved cursor first.
