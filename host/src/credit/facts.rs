@@ -4,8 +4,10 @@
 //! an evaluation that touches the store; everything after is a pure function of these facts.
 
 use crate::accounts::{Account, link, matching_key};
-use crate::model::{Body, CreditReport, Currency, DocumentStatus, Promise, Record, RecordKind};
-use crate::store::{Store, StoreError, Version};
+use crate::model::{
+    Body, CreditReport, Currency, DocumentKind, DocumentStatus, Promise, Record, RecordKind,
+};
+use crate::store::{DocumentRow, Store, StoreError, Version};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -78,7 +80,7 @@ pub struct PromiseFact {
 }
 
 /// Everything an evaluation reads, grouped per account by index.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Book {
     pub accounts: Vec<AccountFacts>,
     pub invoices: Vec<InvoiceFact>,
@@ -98,32 +100,43 @@ pub fn end_of(as_of: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_else(|| as_of.and_time(chrono::NaiveTime::MIN).and_utc())
 }
 
-/// Index of accounts by member key and by identifier matching key.
+/// Accounts by member (connection, then remote id: looked up by `&str` without allocating,
+/// a million times per evaluation) and by identifier matching key.
+#[derive(Default)]
 struct Directory {
-    by_member: HashMap<(String, String), u32>,
+    by_member: HashMap<String, HashMap<String, u32>>,
     by_key: HashMap<String, u32>,
 }
 
 impl Directory {
     fn new(accounts: &[Account], customers: &[Record]) -> Directory {
-        let mut by_member = HashMap::new();
+        let mut dir = Directory::default();
         for (i, a) in accounts.iter().enumerate() {
             for m in &a.members {
-                by_member.insert((m.connection.clone(), m.remote_id.clone()), i as u32);
+                dir.insert(&m.connection, &m.remote_id, i as u32);
             }
         }
-        let mut by_key = HashMap::new();
         for r in customers {
             if let Some(Body::Customer(c)) = &r.body
-                && let Some(&i) =
-                    by_member.get(&(r.origin.connection.clone(), r.origin.remote_id.clone()))
+                && let Some(i) = dir.member(&r.origin.connection, &r.origin.remote_id)
             {
                 for key in c.identifiers.iter().filter_map(matching_key) {
-                    by_key.entry(key).or_insert(i);
+                    dir.by_key.entry(key).or_insert(i);
                 }
             }
         }
-        Directory { by_member, by_key }
+        dir
+    }
+
+    fn member(&self, connection: &str, remote_id: &str) -> Option<u32> {
+        self.by_member.get(connection)?.get(remote_id).copied()
+    }
+
+    fn insert(&mut self, connection: &str, remote_id: &str, account: u32) {
+        self.by_member
+            .entry(connection.to_string())
+            .or_default()
+            .insert(remote_id.to_string(), account);
     }
 }
 
@@ -136,10 +149,9 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     let mut segments: HashMap<u32, String> = HashMap::new();
     let mut ledger_limits: HashMap<u32, crate::model::Money> = HashMap::new();
     for r in &customers {
-        let (Some(Body::Customer(c)), Some(&i)) = (
+        let (Some(Body::Customer(c)), Some(i)) = (
             &r.body,
-            dir.by_member
-                .get(&(r.origin.connection.clone(), r.origin.remote_id.clone())),
+            dir.member(&r.origin.connection, &r.origin.remote_id),
         ) else {
             continue;
         };
@@ -167,11 +179,10 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
             .collect(),
         ..Book::default()
     };
-    let mut by_member = dir.by_member;
+    let mut dir = dir;
     // Documents whose customer record is unknown still count: under an account of their own.
     let mut account_of = |book: &mut Book, connection: &str, customer: &str| -> u32 {
-        let key = (connection.to_string(), customer.to_string());
-        if let Some(&i) = by_member.get(&key) {
+        if let Some(i) = dir.member(connection, customer) {
             return i;
         }
         let i = book.accounts.len() as u32;
@@ -183,13 +194,13 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
             segment: None,
             ledger_limit: None,
         });
-        by_member.insert(key, i);
+        dir.insert(connection, customer, i);
         i
     };
 
     // Payments first: which invoice was paid when, and what is left unapplied.
     let payments = store.records_as_of(RecordKind::Payment, at)?;
-    let mut paid_on: HashMap<(String, String), NaiveDate> = HashMap::new();
+    let mut paid_on: HashMap<String, HashMap<String, NaiveDate>> = HashMap::new();
     for r in &payments {
         let Some(Body::Payment(p)) = &r.body else {
             continue;
@@ -200,8 +211,11 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
         let mut applied = Decimal::ZERO;
         for a in &p.allocations {
             applied += a.amount;
-            let key = (r.origin.connection.clone(), a.target_remote_id.clone());
-            let day = paid_on.entry(key).or_insert(p.date);
+            let day = paid_on
+                .entry(r.origin.connection.clone())
+                .or_default()
+                .entry(a.target_remote_id.clone())
+                .or_insert(p.date);
             *day = (*day).max(p.date);
         }
         if let Some(customer) = &p.customer_remote_id {
@@ -223,55 +237,54 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
         }
     }
 
-    for r in store.records_as_of(RecordKind::Invoice, at)? {
-        let Some(Body::Invoice(d)) = r.body else {
-            continue;
-        };
-        if matches!(d.status, DocumentStatus::Draft | DocumentStatus::Voided)
-            || d.issue_date > as_of
-        {
-            continue;
+    let mut invoices = Vec::new();
+    let mut credits = Vec::new();
+    store.documents_as_of(at, &mut |d: DocumentRow<'_>| {
+        if matches!(d.status, DocumentStatus::Draft | DocumentStatus::Voided) || d.issue > as_of {
+            return;
         }
-        let account = account_of(&mut book, &r.origin.connection, &d.customer_remote_id);
-        let outstanding = if d.status == DocumentStatus::Paid {
-            Decimal::ZERO
-        } else {
-            d.amount_outstanding
-        };
-        book.invoices.push(InvoiceFact {
-            account,
-            paid_on: paid_on
-                .get(&(r.origin.connection, r.origin.remote_id))
-                .copied()
-                .filter(|_| outstanding.is_zero()),
-            number: d.number,
-            currency: d.currency,
-            issue: d.issue_date,
-            due: d.due_date.unwrap_or(d.issue_date),
-            payable: d.totals.payable,
-            outstanding,
-        });
-    }
-    for r in store.records_as_of(RecordKind::CreditNote, at)? {
-        let Some(Body::CreditNote(d)) = r.body else {
-            continue;
-        };
-        if d.status != DocumentStatus::Open || d.amount_outstanding.is_zero() {
-            continue;
+        let account = account_of(&mut book, d.connection, d.customer);
+        match d.kind {
+            DocumentKind::Invoice => {
+                let outstanding = if d.status == DocumentStatus::Paid {
+                    Decimal::ZERO
+                } else {
+                    d.outstanding
+                };
+                let paid = if outstanding.is_zero() {
+                    paid_on
+                        .get(d.connection)
+                        .and_then(|m| m.get(d.remote_id))
+                        .copied()
+                } else {
+                    None
+                };
+                invoices.push(InvoiceFact {
+                    account,
+                    paid_on: paid,
+                    number: d.number.to_string(),
+                    currency: d.currency,
+                    issue: d.issue,
+                    due: d.due.unwrap_or(d.issue),
+                    payable: d.payable,
+                    outstanding,
+                });
+            }
+            DocumentKind::CreditNote => {
+                if d.status == DocumentStatus::Open && !d.outstanding.is_zero() {
+                    credits.push(CreditFact {
+                        account,
+                        currency: d.currency,
+                        amount: d.outstanding.abs(),
+                    });
+                }
+            }
         }
-        let account = account_of(&mut book, &r.origin.connection, &d.customer_remote_id);
-        book.credits.push(CreditFact {
-            account,
-            currency: d.currency,
-            amount: d.amount_outstanding.abs(),
-        });
-    }
+    })?;
+    book.invoices = invoices;
+    book.credits.extend(credits);
 
-    book.reports = reports(
-        store.versions(RecordKind::CreditReport, at)?,
-        &dir.by_key,
-        &by_member,
-    );
+    book.reports = reports(store.versions(RecordKind::CreditReport, at)?, &dir);
     let members: HashMap<&str, u32> = book
         .accounts
         .iter()
@@ -300,11 +313,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
 /// The latest version of each report with the one before it, matched to an account by legal
 /// identifier (or, for reports stored by `credence monitor`, by the account id they were
 /// looked up for). Reports matching no account are left out.
-fn reports(
-    versions: Vec<Version>,
-    by_key: &HashMap<String, u32>,
-    by_member: &HashMap<(String, String), u32>,
-) -> Vec<ReportFact> {
+fn reports(versions: Vec<Version>, dir: &Directory) -> Vec<ReportFact> {
     let mut per_record: BTreeMap<(String, String), Vec<Version>> = BTreeMap::new();
     for v in versions {
         per_record
@@ -330,12 +339,12 @@ fn reports(
             .identifiers
             .iter()
             .filter_map(matching_key)
-            .find_map(|k| by_key.get(&k).copied());
+            .find_map(|k| dir.by_key.get(&k).copied());
         // `credence monitor` stores reports as `ACCOUNT#BUREAU-ID`.
         let by_lookup = remote_id
             .split_once('#')
             .and_then(|(account, _)| account.split_once('/'))
-            .and_then(|(c, r)| by_member.get(&(c.to_string(), r.to_string())).copied());
+            .and_then(|(c, r)| dir.member(c, r));
         let Some(account) = by_id.or(by_lookup) else {
             continue;
         };

@@ -127,8 +127,17 @@ fn is_insolvency(kind: CreditEventKind) -> bool {
     )
 }
 
-fn money(amount: Decimal, currency: Currency) -> String {
-    format!("{currency} {}", currency.fixed(amount))
+/// An amount as users read it: "EUR 1200.00" (written where it is used, never allocated).
+struct Amount(Decimal, Currency);
+
+impl std::fmt::Display for Amount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.1, self.1.fixed(self.0))
+    }
+}
+
+fn money(amount: Decimal, currency: Currency) -> Amount {
+    Amount(amount, currency)
 }
 
 /// Alerts from the change between a report and the version it replaced (or, for a first
@@ -196,6 +205,20 @@ fn alerts(fact: &ReportFact, policy: &Policy, as_of: NaiveDate) -> Vec<Alert> {
     out
 }
 
+/// A sentence built from clauses joined by "; ", written in place (no string per clause).
+#[derive(Default)]
+struct Why(String);
+
+impl Why {
+    fn add(&mut self, clause: std::fmt::Arguments<'_>) {
+        use std::fmt::Write;
+        if !self.0.is_empty() {
+            self.0.push_str("; ");
+        }
+        let _ = self.0.write_fmt(clause);
+    }
+}
+
 /// The figures a state rule is judged on.
 struct Situation<'a> {
     policy: &'a Policy,
@@ -215,7 +238,7 @@ impl Situation<'_> {
     /// `Some(sentence with the figures)` when every condition holds.
     fn matches(&self, when: &Conditions) -> Option<String> {
         let c = self.policy.currency;
-        let mut why = Vec::new();
+        let mut why = Why::default();
         if let Some(want) = when.insolvency_event {
             let event = self
                 .report
@@ -224,21 +247,21 @@ impl Situation<'_> {
                 return None;
             }
             if let (Some(e), Some(r)) = (event, self.report) {
-                why.push(format!("{} reports {}", r.source, e.description));
+                why.add(format_args!("{} reports {}", r.source, e.description));
             }
         }
         if let Some(want) = when.new_customer {
             if self.new_customer != want {
                 return None;
             }
-            why.push(if want {
-                format!(
+            if want {
+                why.add(format_args!(
                     "a new customer (first invoice less than {} days ago)",
                     self.policy.onboarding.new_for_days
-                )
+                ));
             } else {
-                "an established customer".into()
-            });
+                why.add(format_args!("an established customer"));
+            }
         }
         if let Some(want) = when.report {
             let (missing, expired) = (self.report.is_none(), self.report_expired);
@@ -250,35 +273,35 @@ impl Situation<'_> {
             if !holds {
                 return None;
             }
-            why.push(match self.report {
-                None => "no credit report".into(),
-                Some(r) => format!(
+            match self.report {
+                None => why.add(format_args!("no credit report")),
+                Some(r) => why.add(format_args!(
                     "the {} report of {} is older than {} days",
                     r.source, r.report_date, self.policy.reports.fresh_for_days
-                ),
-            });
+                )),
+            }
         }
         if let Some(ratings) = &when.rating_in {
             let rating = self.report.and_then(|r| r.rating.as_deref())?;
             if !ratings.iter().any(|r| r.eq_ignore_ascii_case(rating)) {
                 return None;
             }
-            why.push(format!("rated {rating}"));
+            why.add(format_args!("rated {rating}"));
         }
         if let Some(below) = when.bureau_score_below {
             let s = self.bureau_score.filter(|s| *s < below)?;
-            why.push(format!("bureau score {s} is below {below}"));
+            why.add(format_args!("bureau score {s} is below {below}"));
         }
         if let Some(below) = when.internal_score_below {
             let s = self.internal_score.filter(|s| *s < below)?;
-            why.push(format!("internal score {s} is below {below}"));
+            why.add(format_args!("internal score {s} is below {below}"));
         }
         if let Some(want) = when.broken_promise {
             if self.broken_promise.is_some() != want {
                 return None;
             }
             if let Some(p) = &self.broken_promise {
-                why.push(p.clone());
+                why.add(format_args!("{p}"));
             }
         }
         if let Some(want) = when.over_limit {
@@ -287,7 +310,7 @@ impl Situation<'_> {
                 return None;
             }
             if over {
-                why.push(format!(
+                why.add(format_args!(
                     "exposure {} is over the limit {} by {}",
                     money(self.exposure, c),
                     money(self.limit, c),
@@ -304,7 +327,7 @@ impl Situation<'_> {
             if used < at_least {
                 return None;
             }
-            why.push(format!(
+            why.add(format_args!(
                 "exposure {} uses {} % of the limit {}",
                 money(self.exposure, c),
                 used.round_dp(1),
@@ -315,7 +338,7 @@ impl Situation<'_> {
             if self.max_days_overdue <= i64::from(n) {
                 return None;
             }
-            why.push(format!(
+            why.add(format_args!(
                 "the oldest overdue invoice is {} days past due (more than {n})",
                 self.max_days_overdue
             ));
@@ -324,15 +347,15 @@ impl Situation<'_> {
             if self.overdue <= over {
                 return None;
             }
-            why.push(format!("{} is overdue", money(self.overdue, c)));
+            why.add(format_args!("{} is overdue", money(self.overdue, c)));
         }
-        Some(why.join("; "))
+        Some(why.0)
     }
 }
 
 /// Evaluate every account.
-pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
-    let tallies = tally(book, policy, as_of);
+pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
+    let tallies = tally(&book, policy, as_of);
     let currency = policy.currency;
     // Per account: its newest report (by report date, then connection) and its alerts.
     let mut latest: Vec<Option<&ReportFact>> = vec![None; book.accounts.len()];
@@ -388,7 +411,8 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
     }
 
     let mut customers = Vec::with_capacity(book.accounts.len());
-    for (i, account) in book.accounts.iter().enumerate() {
+    let accounts = book.accounts;
+    for (i, account) in accounts.into_iter().enumerate() {
         let t = &tallies[i];
         let fact = latest[i];
         let report = fact.map(|f| &f.report);
@@ -644,10 +668,10 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let mut alerts = std::mem::take(&mut alert_lists[i]);
         alerts.sort_by(|a, b| (a.recorded, &a.code).cmp(&(b.recorded, &b.code)));
         customers.push(Decision {
-            account: account.id.clone(),
-            name: account.name.clone(),
-            members: account.members.clone(),
-            segment: account.segment.clone(),
+            account: account.id,
+            name: account.name,
+            members: account.members,
+            segment: account.segment,
             state,
             currency,
             limit: currency.fixed(limit),
@@ -695,6 +719,6 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
             .map(|d| d.account.clone())
             .collect(),
         customers,
-        unmatched_promises: book.unmatched_promises.clone(),
+        unmatched_promises: book.unmatched_promises,
     }
 }

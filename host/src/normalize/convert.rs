@@ -39,20 +39,6 @@ impl FieldName for At<'_> {
     }
 }
 
-/// `YYYY-MM-DD` without a format-string parser (the hot path of every document).
-fn iso_date(day: &str) -> Option<NaiveDate> {
-    let b = day.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        day.get(r)
-            .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|t| t.parse().ok())
-    };
-    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
-}
-
 impl Problems {
     pub fn push(&mut self, field: &str, message: &str) {
         self.0.push(format!("{field}: {message}"));
@@ -95,7 +81,7 @@ impl Problems {
         let t = text.trim();
         // Accept a full timestamp too, taking its calendar date.
         let day = t.get(..10).unwrap_or(t);
-        match iso_date(day) {
+        match crate::model::parse_iso_date(day) {
             Some(d)
                 if t.len() == 10
                     || t.as_bytes()

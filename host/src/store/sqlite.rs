@@ -6,9 +6,10 @@
 //! That keeps "no loss, no duplicates" without an fsync per page.
 
 use super::{
-    PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError, StoredRecord, Version,
+    DocumentRow, PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError,
+    StoredRecord, Version,
 };
-use crate::model::{Money, Promise, Record, RecordKind};
+use crate::model::{Body, DocumentKind, DocumentStatus, Money, Promise, Record, RecordKind};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -71,6 +72,49 @@ const MIGRATIONS: &[&str] = &[
         by TEXT NOT NULL,
         note TEXT
     );
+    "#,
+    // 3: a narrow projection of invoices and credit notes, one row per version with the time
+    // it stopped being current, so credit evaluation reads what it needs as of any date without
+    // decoding the documents (backfilled from the history).
+    r#"
+    CREATE TABLE document_facts (
+        history_id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        connection TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        number TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        issue TEXT NOT NULL,
+        due TEXT,
+        payable TEXT NOT NULL,
+        outstanding TEXT NOT NULL,
+        status TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT
+    );
+    INSERT INTO document_facts
+    SELECT id, kind, connection, remote_id,
+           json_extract(body, '$.customer_remote_id'), json_extract(body, '$.number'),
+           json_extract(body, '$.currency'), json_extract(body, '$.issue_date'),
+           json_extract(body, '$.due_date'), json_extract(body, '$.totals.payable'),
+           json_extract(body, '$.amount_outstanding'), json_extract(body, '$.status'),
+           valid_from, next_from
+    FROM (SELECT *, LEAD(valid_from) OVER (PARTITION BY connection, kind, remote_id ORDER BY id) AS next_from
+          FROM record_history WHERE kind IN ('invoice', 'credit-note'))
+    WHERE body IS NOT NULL;
+    "#,
+    // 4: the history of the small kinds (customers, payments, reports) by key, so reading
+    // them as of a date does not scan a million invoice versions. Partial, one per kind (SQLite
+    // uses a partial index only when the query names its exact condition): invoice and credit
+    // note versions, the bulk of every sync, pay no index cost.
+    r#"
+    CREATE INDEX record_history_customers ON record_history (connection, remote_id, id, valid_from)
+    WHERE kind = 'customer';
+    CREATE INDEX record_history_payments ON record_history (connection, remote_id, id, valid_from)
+    WHERE kind = 'payment';
+    CREATE INDEX record_history_reports ON record_history (connection, remote_id, id, valid_from)
+    WHERE kind = 'credit-report';
     "#,
 ];
 
@@ -158,7 +202,7 @@ impl SqliteStore {
         db.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|e| open(e.to_string()))?;
         db.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=4294967296;",
         )
         .map_err(|e| open(e.to_string()))?;
         let mut store = SqliteStore {
@@ -229,6 +273,25 @@ fn decode(kind: &str, origin: &str, body: Option<String>) -> Result<Record, Stor
     Ok(Record { origin, kind, body })
 }
 
+fn status_text(status: DocumentStatus) -> &'static str {
+    match status {
+        DocumentStatus::Draft => "draft",
+        DocumentStatus::Open => "open",
+        DocumentStatus::Paid => "paid",
+        DocumentStatus::Voided => "voided",
+    }
+}
+
+fn status_of(text: &str) -> Option<DocumentStatus> {
+    Some(match text {
+        "draft" => DocumentStatus::Draft,
+        "open" => DocumentStatus::Open,
+        "paid" => DocumentStatus::Paid,
+        "voided" => DocumentStatus::Voided,
+        _ => return None,
+    })
+}
+
 impl Store for SqliteStore {
     fn cursor(&self, connection: &str, stream: &str) -> Result<Option<SavedCursor>, StoreError> {
         self.db
@@ -259,7 +322,7 @@ impl Store for SqliteStore {
             .map_err(query("starting a page"))?;
         {
             let mut find = tx
-                .prepare_cached("SELECT digest FROM records WHERE connection = ?1 AND kind = ?2 AND remote_id = ?3")
+                .prepare_cached("SELECT digest, current FROM records WHERE connection = ?1 AND kind = ?2 AND remote_id = ?3")
                 .map_err(query("reading a record"))?;
             let mut history = tx
                 .prepare_cached(
@@ -275,6 +338,15 @@ impl Store for SqliteStore {
                        last_changed = excluded.last_changed, current = excluded.current",
                 )
                 .map_err(query("writing a record"))?;
+            let mut close_fact = tx
+                .prepare_cached("UPDATE document_facts SET valid_to = ?1 WHERE history_id = ?2")
+                .map_err(query("writing document facts"))?;
+            let mut add_fact = tx
+                .prepare_cached(
+                    "INSERT INTO document_facts (history_id, kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, valid_from)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )
+                .map_err(query("writing document facts"))?;
             let mut unquarantine = tx
                 .prepare_cached("DELETE FROM quarantine WHERE connection = ?1 AND stream = ?2 AND remote_id = ?3")
                 .map_err(query("clearing quarantine"))?;
@@ -289,12 +361,14 @@ impl Store for SqliteStore {
                 let kind = record.kind.as_str();
                 let o = &record.origin;
                 let (body, hash) = encode(record)?;
-                let existing: Option<Vec<u8>> = find
-                    .query_row(params![o.connection, kind, o.remote_id], |r| r.get(0))
+                let existing: Option<(Vec<u8>, i64)> = find
+                    .query_row(params![o.connection, kind, o.remote_id], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .optional()
                     .map_err(query("reading a record"))?;
                 let change = match (&existing, o.deleted) {
-                    (Some(old), _) if *old == hash => {
+                    (Some((old, _)), _) if *old == hash => {
                         counts.unchanged += 1;
                         continue;
                     }
@@ -324,6 +398,32 @@ impl Store for SqliteStore {
                     ])
                     .map_err(query("writing history"))?;
                 let current = tx.last_insert_rowid();
+                if let Some((_, previous)) = existing {
+                    close_fact
+                        .execute(params![now, previous])
+                        .map_err(query("writing document facts"))?;
+                }
+                if let Some(Body::Invoice(d) | Body::CreditNote(d)) = &record.body
+                    && !o.deleted
+                {
+                    add_fact
+                        .execute(params![
+                            current,
+                            kind,
+                            o.connection,
+                            o.remote_id,
+                            d.customer_remote_id,
+                            d.number,
+                            d.currency.code(),
+                            d.issue_date.to_string(),
+                            d.due_date.map(|d| d.to_string()),
+                            d.totals.payable.to_string(),
+                            d.amount_outstanding.to_string(),
+                            status_text(d.status),
+                            now,
+                        ])
+                        .map_err(query("writing document facts"))?;
+                }
                 upsert
                     .execute(params![
                         o.connection,
@@ -433,13 +533,15 @@ impl Store for SqliteStore {
         let at = until.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let mut stmt = self
             .db
-            .prepare_cached(
+            .prepare_cached(&format!(
+                // The kind is written into the statement so the planner can use the partial index.
                 "SELECT origin, body, valid_from FROM record_history
-                 WHERE kind = ?1 AND valid_from <= ?2 ORDER BY connection, remote_id, id",
-            )
+                 WHERE kind = '{}' AND valid_from <= ?1 ORDER BY connection, remote_id, id",
+                kind.as_str()
+            ))
             .map_err(query("reading history"))?;
         let rows = stmt
-            .query_map(params![kind.as_str(), at], |r| {
+            .query_map(params![at], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, Option<String>>(1)?,
@@ -462,6 +564,70 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    fn documents_as_of(
+        &self,
+        as_of: chrono::DateTime<chrono::Utc>,
+        visit: &mut dyn FnMut(DocumentRow<'_>),
+    ) -> Result<(), StoreError> {
+        let at = as_of.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status
+                 FROM document_facts WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1)",
+            )
+            .map_err(query("reading document facts"))?;
+        let mut rows = stmt.query([at]).map_err(query("reading document facts"))?;
+        let bad = |what: &str, text: &str| StoreError::Query {
+            context: "reading document facts",
+            message: format!("a stored {what} {text:?} does not parse; the store is damaged"),
+        };
+        while let Some(row) = rows.next().map_err(query("reading document facts"))? {
+            let text = |i: usize| -> Result<&str, StoreError> {
+                row.get_ref(i)
+                    .map_err(query("reading document facts"))?
+                    .as_str()
+                    .map_err(|e| StoreError::Query {
+                        context: "reading document facts",
+                        message: e.to_string(),
+                    })
+            };
+            let date = |i: usize| -> Result<chrono::NaiveDate, StoreError> {
+                let t = text(i)?;
+                crate::model::parse_iso_date(t).ok_or_else(|| bad("date", t))
+            };
+            let decimal = |i: usize| -> Result<rust_decimal::Decimal, StoreError> {
+                let t = text(i)?;
+                t.parse().map_err(|_| bad("amount", t))
+            };
+            let kind = match text(0)? {
+                "credit-note" => DocumentKind::CreditNote,
+                _ => DocumentKind::Invoice,
+            };
+            let currency = text(5)?;
+            let status = text(10)?;
+            let due = match row.get_ref(7).map_err(query("reading document facts"))? {
+                rusqlite::types::ValueRef::Null => None,
+                _ => Some(date(7)?),
+            };
+            visit(DocumentRow {
+                kind,
+                connection: text(1)?,
+                remote_id: text(2)?,
+                customer: text(3)?,
+                number: text(4)?,
+                currency: crate::model::Currency::parse(currency)
+                    .map_err(|_| bad("currency", currency))?,
+                issue: date(6)?,
+                due,
+                payable: decimal(8)?,
+                outstanding: decimal(9)?,
+                status: status_of(status).ok_or_else(|| bad("status", status))?,
+            });
+        }
+        Ok(())
     }
 
     fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError> {
@@ -541,18 +707,20 @@ impl Store for SqliteStore {
         let at = as_of.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let mut stmt = self
             .db
-            .prepare_cached(
+            .prepare_cached(&format!(
                 // History is append-only and ids grow with time: the latest version of each record
-                // at `as_of` is the greatest id per key among rows valid from then. One scan, no
-                // per-key index to maintain on every write.
+                // at `as_of` is the greatest id per key among rows valid from then. The kind is
+                // written into the statement so the planner can use the partial index of the
+                // small kinds; documents are scanned (they carry no per-key index).
                 "SELECT h.origin, h.body FROM record_history h
-                 JOIN (SELECT MAX(id) AS id FROM record_history WHERE kind = ?1 AND valid_from <= ?2 GROUP BY connection, remote_id) latest
+                 JOIN (SELECT MAX(id) AS id FROM record_history WHERE kind = '{}' AND valid_from <= ?1 GROUP BY connection, remote_id) latest
                    ON h.id = latest.id
                  ORDER BY h.connection, h.remote_id",
-            )
+                kind.as_str()
+            ))
             .map_err(query("reading history"))?;
         let rows = stmt
-            .query_map(params![kind.as_str(), at], |r| {
+            .query_map(params![at], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
             })
             .map_err(query("reading history"))?;
@@ -732,6 +900,107 @@ mod tests {
             )
             .expect("count");
         assert_eq!(created, 1);
+    }
+
+    fn invoice(id: &str, outstanding: &str, deleted: bool) -> Record {
+        let amount: rust_decimal::Decimal = "100.00".parse().expect("decimal");
+        let doc = crate::model::Document {
+            number: format!("N-{id}"),
+            customer_remote_id: "1".into(),
+            issue_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            due_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 31),
+            currency: crate::model::Currency::parse("EUR").expect("EUR"),
+            lines: vec![],
+            allowances_charges: vec![],
+            tax_breakdown: vec![],
+            totals: crate::model::Totals {
+                line_total: amount,
+                allowance_total: Default::default(),
+                charge_total: Default::default(),
+                tax_exclusive: amount,
+                tax_total: Default::default(),
+                tax_inclusive: amount,
+                prepaid: Default::default(),
+                rounding: Default::default(),
+                payable: amount,
+            },
+            amount_outstanding: outstanding.parse().expect("decimal"),
+            status: DocumentStatus::Open,
+            terms: None,
+            order_reference: None,
+            contract_reference: None,
+            preceding_invoice: None,
+            delivery_date: None,
+            exchange_rate: None,
+            note: None,
+        };
+        let mut record = customer(id, "", deleted);
+        record.kind = RecordKind::Invoice;
+        record.body = (!deleted).then_some(Body::Invoice(doc));
+        record
+    }
+
+    fn outstanding_on(store: &SqliteStore, day: u32) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        store
+            .documents_as_of(
+                Utc.with_ymd_and_hms(2026, 1, day, 23, 0, 0)
+                    .single()
+                    .expect("date"),
+                &mut |d| out.push((d.remote_id.to_string(), d.outstanding.to_string())),
+            )
+            .expect("read");
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn document_facts_follow_versions_and_are_backfilled_by_the_migration() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("credence.db");
+        let mut store = SqliteStore::open(&path).expect("open");
+        store
+            .commit_page(&page(
+                vec![invoice("a", "100.00", false), invoice("b", "100.00", false)],
+                "1",
+                1,
+            ))
+            .expect("commit");
+        store
+            .commit_page(&page(
+                vec![invoice("a", "40.00", false), invoice("b", "0", true)],
+                "2",
+                3,
+            ))
+            .expect("commit");
+        let expected = |day| match day {
+            1 | 2 => vec![
+                ("a".to_string(), "100.00".to_string()),
+                ("b".into(), "100.00".into()),
+            ],
+            _ => vec![("a".to_string(), "40.00".to_string())],
+        };
+        for day in [1, 2, 3, 4] {
+            assert_eq!(outstanding_on(&store, day), expected(day), "day {day}");
+        }
+        // A store from before the projection gets it from its history.
+        drop(store);
+        let db = Connection::open(&path).expect("open raw");
+        db.execute_batch(
+            "DROP TABLE document_facts; DROP INDEX record_history_customers;
+             DROP INDEX record_history_payments; DROP INDEX record_history_reports;
+             PRAGMA user_version = 2;",
+        )
+        .expect("downgrade");
+        drop(db);
+        let store = SqliteStore::open(&path).expect("migrate");
+        for day in [1, 2, 3, 4] {
+            assert_eq!(
+                outstanding_on(&store, day),
+                expected(day),
+                "migrated, day {day}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,280 @@
+//! Credit evaluation at scale (see BENCHMARKS.md): 100,000 customers with 1,000,000 open
+//! invoices (3 lines each) and 20,000 credit reports in an SQLite store; `credence evaluate`'s
+//! path end to end (store read included) and the pure rule step alone, with peak memory.
+//!
+//! Run with `cargo bench -p credence --bench credit` (setup takes a while: it syncs 1.1 M
+//! records into a fresh store first). Each figure is the median of three runs.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use credence::credit::{self, Policy, facts, rules};
+use credence::model::*;
+use credence::store::sqlite::SqliteStore;
+use credence::store::{PageCommit, Store};
+use rust_decimal::Decimal;
+use std::time::{Duration, Instant};
+
+const CUSTOMERS: usize = 100_000;
+const INVOICES: usize = 1_000_000;
+const REPORTS: usize = 20_000;
+const PAGE: usize = 5_000;
+
+fn eur() -> Currency {
+    Currency::parse("EUR").expect("EUR")
+}
+
+fn origin(connection: &str, id: String) -> Origin {
+    Origin {
+        connection: connection.into(),
+        remote_id: id,
+        remote_updated_at: None,
+        deleted: false,
+        raw: None,
+    }
+}
+
+fn vat(i: usize) -> Identifier {
+    Identifier {
+        scheme: IdScheme::Vat,
+        value: format!("FR{i:011}"),
+        country: Some("FR".into()),
+    }
+}
+
+fn customer(i: usize) -> Record {
+    Record {
+        origin: origin("books", format!("c-{i:06}")),
+        kind: RecordKind::Customer,
+        body: Some(Body::Customer(Customer {
+            name: format!("Customer {i}"),
+            legal_name: None,
+            identifiers: vec![vat(i)],
+            addresses: vec![],
+            contacts: vec![],
+            language: Some("fr".into()),
+            currency: Some(eur()),
+            payment_terms_days: Some(30),
+            sales_rep: None,
+            segment: Some(["retail", "industry", "wholesale"][i % 3].into()),
+            parent_remote_id: None,
+            credit_limit: i.is_multiple_of(4).then_some(Money {
+                amount: Decimal::from(25_000),
+                currency: eur(),
+            }),
+        })),
+    }
+}
+
+fn invoice(i: usize) -> Record {
+    let line = |n: i64| DocumentLine {
+        description: Some(format!("Item {n}")),
+        quantity: Some(Decimal::new(n, 0)),
+        unit_price: Some(Decimal::new(1050, 2)),
+        net_amount: Decimal::new(1050 * n, 2),
+        tax_category: Some("S".into()),
+        tax_rate: Some(Decimal::new(20, 0)),
+        item_id: None,
+    };
+    let net = Decimal::new(1050 * 6, 2);
+    let tax = net * Decimal::new(2, 1);
+    let issue = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date")
+        + chrono::Duration::days((i % 330) as i64);
+    Record {
+        origin: origin("books", format!("inv-{i:07}")),
+        kind: RecordKind::Invoice,
+        body: Some(Body::Invoice(Document {
+            number: format!("INV-{i:07}"),
+            customer_remote_id: format!("c-{:06}", i % CUSTOMERS),
+            issue_date: issue,
+            due_date: Some(issue + chrono::Duration::days(30)),
+            currency: eur(),
+            lines: vec![line(1), line(2), line(3)],
+            allowances_charges: vec![],
+            tax_breakdown: vec![],
+            totals: Totals {
+                line_total: net,
+                allowance_total: Decimal::ZERO,
+                charge_total: Decimal::ZERO,
+                tax_exclusive: net,
+                tax_total: tax,
+                tax_inclusive: net + tax,
+                prepaid: Decimal::ZERO,
+                rounding: Decimal::ZERO,
+                payable: net + tax,
+            },
+            amount_outstanding: net + tax,
+            status: DocumentStatus::Open,
+            terms: None,
+            order_reference: None,
+            contract_reference: None,
+            preceding_invoice: None,
+            delivery_date: None,
+            exchange_rate: None,
+            note: None,
+        })),
+    }
+}
+
+fn report(i: usize) -> Record {
+    let customer = i * (CUSTOMERS / REPORTS);
+    Record {
+        origin: origin("bureau", format!("r-{customer:06}")),
+        kind: RecordKind::CreditReport,
+        body: Some(Body::CreditReport(CreditReport {
+            subject_name: format!("Customer {customer}"),
+            identifiers: vec![vat(customer)],
+            report_date: NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"),
+            source: "bench-bureau".into(),
+            score: Some(Score {
+                value: Decimal::from((customer % 100) as i64),
+                scale_min: Decimal::ZERO,
+                scale_max: Decimal::from(100),
+                higher_is_better: true,
+            }),
+            rating: Some(["A", "B", "C", "D"][customer % 4].into()),
+            previous_rating: None,
+            recommended_limit: Some(Money {
+                amount: Decimal::from(10_000 + customer % 50_000),
+                currency: eur(),
+            }),
+            company_status: Some("active".into()),
+            events: vec![],
+        })),
+    }
+}
+
+fn fill(
+    store: &mut SqliteStore,
+    connection: &str,
+    stream: &str,
+    records: impl Iterator<Item = Record>,
+) {
+    let received = Utc
+        .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+        .single()
+        .expect("time");
+    let mut records = records.peekable();
+    while records.peek().is_some() {
+        let page: Vec<Record> = records.by_ref().take(PAGE).collect();
+        store
+            .commit_page(&PageCommit {
+                connection: connection.into(),
+                stream: stream.into(),
+                records: page,
+                quarantined: vec![],
+                cursor: None,
+                has_more: true,
+                received_at: received,
+            })
+            .expect("commit");
+    }
+}
+
+/// A `/proc/self/status` figure in MiB (Linux).
+fn status_mib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Samples the process's private (anonymous) resident memory every 2 ms until dropped and
+/// keeps the peak: the memory an evaluation allocates, without the database pages SQLite maps
+/// from the file (those count in RSS but belong to the page cache).
+struct AnonPeak {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl AnonPeak {
+    fn start() -> AnonPeak {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(status_mib("RssAnon:").unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        });
+        AnonPeak {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
+    }
+}
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("credit.db");
+    let started = Instant::now();
+    {
+        let mut store = SqliteStore::open(&path).expect("open");
+        fill(
+            &mut store,
+            "books",
+            "customers",
+            (0..CUSTOMERS).map(customer),
+        );
+        fill(&mut store, "books", "invoices", (0..INVOICES).map(invoice));
+        fill(&mut store, "bureau", "reports", (0..REPORTS).map(report));
+    }
+    println!(
+        "setup: {CUSTOMERS} customers, {INVOICES} open invoices, {REPORTS} reports stored in {:.1?}",
+        started.elapsed()
+    );
+    let store = SqliteStore::open(&path).expect("open");
+    let policy = Policy::default_policy();
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
+
+    let before = status_mib("RssAnon:").unwrap_or(0);
+    let sampler = AnonPeak::start();
+    let mut end_to_end = Vec::new();
+    let mut read = Vec::new();
+    let mut book = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let eval = credit::evaluate(&store, &policy, as_of).expect("evaluate");
+        end_to_end.push(t.elapsed());
+        assert_eq!(eval.customers.len(), CUSTOMERS);
+        let t = Instant::now();
+        book = Some(facts::read(&store, as_of).expect("read"));
+        read.push(t.elapsed());
+    }
+    let peak = sampler.finish();
+    let book = book.expect("book");
+    let mut step = Vec::new();
+    // CREDENCE_BENCH_STEP_RUNS=30 makes the rule step dominate a `perf record` of this bench.
+    let runs = std::env::var("CREDENCE_BENCH_STEP_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    for _ in 0..runs {
+        let copy = book.clone();
+        let t = Instant::now();
+        let eval = rules::evaluate(copy, &policy, as_of);
+        step.push(t.elapsed());
+        assert_eq!(eval.customers.len(), CUSTOMERS);
+    }
+    let (e2e, read, step) = (median(end_to_end), median(read), median(step));
+    println!("credit/evaluate end to end (store read + rules): {e2e:.2?} (target <= 2 s)");
+    println!("credit/store read into facts: {read:.2?}");
+    println!(
+        "credit/rule step: {step:.2?} = {:.1} M invoices/s (target >= 5 M/s)",
+        INVOICES as f64 / step.as_secs_f64() / 1e6
+    );
+    println!(
+        "credit/peak private memory during evaluation: {} MiB above the {before} MiB before it (target <= 1024)",
+        peak.saturating_sub(before)
+    );
+}
