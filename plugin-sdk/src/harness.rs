@@ -249,7 +249,10 @@ impl Harness {
             let shown = match &header.value {
                 HeaderValue::Plain(v) => v.clone(),
                 HeaderValue::Secret(s) => secret_marker(&state.config, &s.name)?,
-                HeaderValue::Basic(b) => secret_marker(&state.config, &b.password_secret)?,
+                HeaderValue::Basic(b) => match b.username.strip_prefix("secret:") {
+                    Some(key) => secret_marker(&state.config, key)?,
+                    None => secret_marker(&state.config, &b.password_secret)?,
+                },
             };
             headers.insert(header.name.to_ascii_lowercase(), shown);
         }

@@ -102,6 +102,19 @@ impl RequestBuilder {
         self
     }
 
+    /// HTTP Basic authentication whose user name is an API key the host keeps (and whose
+    /// password is empty), as Companies House expects.
+    pub fn basic_auth_key(mut self, key_secret: &str) -> Self {
+        self.request.headers.push(Header {
+            name: "Authorization".to_string(),
+            value: HeaderValue::Basic(BasicAuth {
+                username: format!("secret:{key_secret}"),
+                password_secret: String::new(),
+            }),
+        });
+        self
+    }
+
     /// A request body.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.request.body = Some(body.into());

@@ -2,6 +2,8 @@
 //! own recorded responses (by LEI, by registration number and country, by name, an unknown LEI,
 //! the lapsed LEI reported as a lapse, not an insolvency); report files from a folder;
 //! Creditsafe against a local GlobalData SOAP service serving Creditsafe's recorded report.
+//! Companies House against a local register API serving the register's recorded profiles and
+//! insolvency record.
 
 use crate::support::{Server, TestHome, realdata};
 use credence::sandbox::gleif::GleifSandbox;
@@ -223,4 +225,151 @@ fn creditsafe_searches_then_reads_the_report() {
     assert!(!wrong.status.success());
     let said = crate::support::text(&wrong.stderr);
     assert!(said.contains("401") && said.contains("password"), "{said}");
+}
+
+/// The register's recorded profiles and insolvency record, plus one active company with a
+/// strike-off notice, on a local Companies House API.
+fn companies_house() -> Option<Server> {
+    use credence::sandbox::companies_house::{CompaniesHouseSandbox, Company};
+    let root = realdata()?.join("companies-house");
+    let read = |path: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(root.join(path)).expect("fixture")).expect("json")
+    };
+    let insolvency =
+        read("insolvency-data-api/src/itest/resources/json/output/retrieve_by_company_number.json")
+            ["companyInsolvency"]
+            .clone();
+    let mut companies: Vec<Company> = ["00006402", "00006408"]
+        .iter()
+        .map(|n| Company {
+            profile: read(&format!(
+                "company-profile-api/src/itest/resources/json/output/{n}-getCompanyProfile.json"
+            )),
+            insolvency: Some(insolvency.clone()),
+            filings: vec![],
+        })
+        .collect();
+    companies.push(Company {
+        profile: serde_json::json!({
+            "company_name": "HARBOUR FOODS LTD", "company_number": "00445790",
+            "company_status": "active", "type": "ltd", "has_insolvency_history": false,
+            "accounts": {"next_due": "2027-03-31", "overdue": false},
+            "confirmation_statement": {"next_due": "2026-12-10", "overdue": false}
+        }),
+        insolvency: None,
+        filings: vec![serde_json::json!({
+            "category": "gazette", "type": "GAZ1", "date": "2026-11-03",
+            "description": "gazette-notice-compulsory"
+        })],
+    });
+    Some(Server::start(
+        CompaniesHouseSandbox::new("ch-test-key", companies).router(),
+    ))
+}
+
+#[test]
+fn companies_house_status_insolvency_and_strike_off() {
+    let Some(server) = companies_house() else {
+        return;
+    };
+    let home = TestHome::new();
+    home.install(&["companies-house"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "ch",
+        "--plugin",
+        "companies-house",
+        "--set",
+        &format!("base_url={}", server.url()),
+        "--secret",
+        "api_key=CH_KEY",
+    ]);
+    let env = [
+        ("CH_KEY", "ch-test-key"),
+        ("CREDENCE_NOW", "2026-11-26T09:00:00Z"),
+    ];
+    let lookup = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["lookup", "ch"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        home.run_env(&all, env)
+    };
+    let ok = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = lookup(args, &env);
+        assert!(
+            out.status.success(),
+            "{}",
+            crate::support::text(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .expect("json")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let check = home.run_env(&["connection", "check", "ch"], &env);
+    assert!(
+        check.status.success(),
+        "{}",
+        crate::support::text(&check.stderr)
+    );
+
+    // By registration number, written without its leading zeros.
+    let found = ok(&["--name", "Renable", "--id", "company-registration:6402:GB"]);
+    assert_eq!(found.len(), 1);
+    let report = &found[0]["body"]["CreditReport"];
+    assert_eq!(report["subject_name"], "RENABLE PHARMA LTD");
+    assert_eq!(report["company_status"], "liquidation");
+    assert_eq!(report["report_date"], "2026-11-26");
+    let kinds: Vec<&str> = report["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "Liquidation",
+            "Liquidation",
+            "OverdueFiling",
+            "OverdueFiling"
+        ]
+    );
+
+    // By exact name (the register writes LIMITED as LTD), no number: the search finds it.
+    let by_name = ok(&["--name", "Harbour Foods Limited", "--country", "GB"]);
+    assert_eq!(by_name.len(), 1);
+    let events = &by_name[0]["body"]["CreditReport"]["events"];
+    assert_eq!(events[0]["kind"], "StatusChange");
+    assert_eq!(events[0]["date"], "2026-11-03");
+
+    // Unknown company: no report, not an error.
+    assert!(
+        ok(&[
+            "--name",
+            "Nobody",
+            "--id",
+            "company-registration:99999999:GB"
+        ])
+        .is_empty()
+    );
+
+    // A wrong key: refused, naming the secret to check.
+    let wrong = lookup(
+        &[
+            "--name",
+            "Renable",
+            "--id",
+            "company-registration:00006402:GB",
+        ],
+        &[
+            ("CH_KEY", "wrong"),
+            ("CREDENCE_NOW", "2026-11-26T09:00:00Z"),
+        ],
+    );
+    assert!(!wrong.status.success());
+    let err = crate::support::text(&wrong.stderr);
+    assert!(err.contains("401") && err.contains("api_key"), "{err}");
 }

@@ -225,20 +225,20 @@ pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
         b.trend,
         b.broken_promises
     );
-    match &d.report {
-        Some(r) => {
-            out += &format!(
-                "Report: {} ({}) of {}{}, rating {}, score {}, status {}\n",
-                r.source,
-                r.connection,
-                r.report_date,
-                if r.expired { ", expired" } else { "" },
-                r.rating.as_deref().unwrap_or("-"),
-                r.score.as_deref().unwrap_or("-"),
-                r.company_status.as_deref().unwrap_or("-")
-            )
-        }
-        None => out += "Report: none\n",
+    if d.reports.is_empty() {
+        out += "Report: none\n";
+    }
+    for r in &d.reports {
+        out += &format!(
+            "Report: {} ({}) of {}{}, rating {}, score {}, status {}\n",
+            r.source,
+            r.connection,
+            r.report_date,
+            if r.expired { ", expired" } else { "" },
+            r.rating.as_deref().unwrap_or("-"),
+            r.score.as_deref().unwrap_or("-"),
+            r.company_status.as_deref().unwrap_or("-")
+        );
     }
     for a in &d.alerts {
         out += &format!("Alert {} ({}): {}\n", a.code, a.recorded, a.sentence);

@@ -109,7 +109,9 @@ pub struct Decision {
     /// The bureau's score rescaled to 0-100, higher is better.
     #[schemars(with = "Option<String>")]
     pub bureau_score: Option<Decimal>,
-    pub report: Option<ReportSummary>,
+    /// The account's current reports, newest first: the newest decides freshness; score,
+    /// rating and recommended limit come from the newest that has them.
+    pub reports: Vec<ReportSummary>,
     pub behaviour: Behaviour,
     /// Why the state: every state rule that matched, the decisive one first.
     pub reasons: Vec<StateReason>,

@@ -222,7 +222,12 @@ impl Why {
 /// The figures a state rule is judged on.
 struct Situation<'a> {
     policy: &'a Policy,
-    report: Option<&'a CreditReport>,
+    /// Every current report of the account, newest first.
+    reports: &'a [&'a ReportFact],
+    /// The newest report (freshness).
+    newest: Option<&'a CreditReport>,
+    /// The newest report with a score, rating or limit (a commercial bureau's).
+    scored: Option<&'a CreditReport>,
     report_expired: bool,
     new_customer: bool,
     bureau_score: Option<Decimal>,
@@ -240,13 +245,17 @@ impl Situation<'_> {
         let c = self.policy.currency;
         let mut why = Why::default();
         if let Some(want) = when.insolvency_event {
-            let event = self
-                .report
-                .and_then(|r| r.events.iter().find(|e| is_insolvency(e.kind)));
+            let event = self.reports.iter().find_map(|f| {
+                f.report
+                    .events
+                    .iter()
+                    .find(|e| is_insolvency(e.kind))
+                    .map(|e| (&f.report, e))
+            });
             if event.is_some() != want {
                 return None;
             }
-            if let (Some(e), Some(r)) = (event, self.report) {
+            if let Some((r, e)) = event {
                 why.add(format_args!("{} reports {}", r.source, e.description));
             }
         }
@@ -264,7 +273,7 @@ impl Situation<'_> {
             }
         }
         if let Some(want) = when.report {
-            let (missing, expired) = (self.report.is_none(), self.report_expired);
+            let (missing, expired) = (self.newest.is_none(), self.report_expired);
             let holds = match want {
                 ReportCondition::Missing => missing,
                 ReportCondition::Expired => expired,
@@ -273,7 +282,7 @@ impl Situation<'_> {
             if !holds {
                 return None;
             }
-            match self.report {
+            match self.newest {
                 None => why.add(format_args!("no credit report")),
                 Some(r) => why.add(format_args!(
                     "the {} report of {} is older than {} days",
@@ -282,7 +291,7 @@ impl Situation<'_> {
             }
         }
         if let Some(ratings) = &when.rating_in {
-            let rating = self.report.and_then(|r| r.rating.as_deref())?;
+            let rating = self.scored.and_then(|r| r.rating.as_deref())?;
             if !ratings.iter().any(|r| r.eq_ignore_ascii_case(rating)) {
                 return None;
             }
@@ -357,18 +366,17 @@ impl Situation<'_> {
 pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
     let tallies = tally(&book, policy, as_of);
     let currency = policy.currency;
-    // Per account: its newest report (by report date, then connection) and its alerts.
-    let mut latest: Vec<Option<&ReportFact>> = vec![None; book.accounts.len()];
+    // Per account: its reports, newest first (by report date, then connection), and alerts.
+    let mut per_account: Vec<Vec<&ReportFact>> = vec![Vec::new(); book.accounts.len()];
     let mut alert_lists: Vec<Vec<Alert>> = vec![Vec::new(); book.accounts.len()];
     for fact in &book.reports {
-        let slot = &mut latest[fact.account as usize];
-        let newer = slot.is_none_or(|cur| {
-            (fact.report.report_date, &fact.connection) > (cur.report.report_date, &cur.connection)
-        });
-        if newer {
-            *slot = Some(fact);
-        }
+        per_account[fact.account as usize].push(fact);
         alert_lists[fact.account as usize].extend(alerts(fact, policy, as_of));
+    }
+    for facts in &mut per_account {
+        facts.sort_by(|a, b| {
+            (b.report.report_date, &b.connection).cmp(&(a.report.report_date, &a.connection))
+        });
     }
     // Promises: broken ones (in the window) and the latest still unsettled.
     let window = i64::from(policy.behaviour.months) * 365 / 12;
@@ -414,11 +422,15 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
     let accounts = book.accounts;
     for (i, account) in accounts.into_iter().enumerate() {
         let t = &tallies[i];
-        let fact = latest[i];
-        let report = fact.map(|f| &f.report);
-        let fresh_until = report.map(|r| add_days(r.report_date, policy.reports.fresh_for_days));
-        let report_expired = fresh_until.is_some_and(|d| d < as_of);
-        let bureau_score = report.and_then(|r| r.score.as_ref()).and_then(rescale);
+        let facts = &per_account[i];
+        let newest = facts.first().map(|f| &f.report);
+        let scored = facts
+            .iter()
+            .map(|f| &f.report)
+            .find(|r| r.score.is_some() || r.rating.is_some() || r.recommended_limit.is_some());
+        let fresh = |r: &CreditReport| add_days(r.report_date, policy.reports.fresh_for_days);
+        let report_expired = newest.is_some_and(|r| fresh(r) < as_of);
+        let bureau_score = scored.and_then(|r| r.score.as_ref()).and_then(rescale);
         let behaviour = summarize(
             &t.paid,
             t.not_yet_due + t.overdue,
@@ -435,7 +447,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
 
         // The limit.
         let mut limit_basis = Vec::new();
-        let from_bureau = report
+        let from_bureau = scored
             .and_then(|r| r.recommended_limit)
             .and_then(|m| policy.convert(m.amount, m.currency).map(|v| (v, m)));
         let bureau_part = from_bureau.map(|(v, m)| {
@@ -548,7 +560,9 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         // The state: first matching rule, unless an override says otherwise.
         let situation = Situation {
             policy,
-            report,
+            reports: facts,
+            newest,
+            scored,
             report_expired,
             new_customer,
             bureau_score,
@@ -644,7 +658,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
                 ),
             );
         }
-        if let Some(r) = report
+        if let Some(r) = scored
             && let Some(rating) = &r.rating
             && ins.ratings.iter().any(|x| x.eq_ignore_ascii_case(rating))
             && exposure.total > Decimal::ZERO
@@ -663,7 +677,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         }
 
         // Review.
-        let last = report.map(|r| r.report_date).or(t.first_issue);
+        let last = newest.map(|r| r.report_date).or(t.first_issue);
         let next = add_days(last.unwrap_or(as_of), policy.review.cadence(state));
         let mut alerts = std::mem::take(&mut alert_lists[i]);
         alerts.sort_by(|a, b| (a.recorded, &a.code).cmp(&(b.recorded, &b.code)));
@@ -679,20 +693,23 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
             exposure,
             internal_score,
             bureau_score,
-            report: fact.map(|f| ReportSummary {
-                connection: f.connection.clone(),
-                source: f.report.source.clone(),
-                report_date: f.report.report_date,
-                fresh_until: fresh_until.unwrap_or(f.report.report_date),
-                expired: report_expired,
-                rating: f.report.rating.clone(),
-                score: f
-                    .report
-                    .score
-                    .as_ref()
-                    .map(|s| format!("{} ({}-{})", s.value, s.scale_min, s.scale_max)),
-                company_status: f.report.company_status.clone(),
-            }),
+            reports: facts
+                .iter()
+                .map(|f| ReportSummary {
+                    connection: f.connection.clone(),
+                    source: f.report.source.clone(),
+                    report_date: f.report.report_date,
+                    fresh_until: fresh(&f.report),
+                    expired: fresh(&f.report) < as_of,
+                    rating: f.report.rating.clone(),
+                    score: f
+                        .report
+                        .score
+                        .as_ref()
+                        .map(|s| format!("{} ({}-{})", s.value, s.scale_min, s.scale_max)),
+                    company_status: f.report.company_status.clone(),
+                })
+                .collect(),
             behaviour,
             reasons,
             limit_basis,

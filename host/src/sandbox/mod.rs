@@ -1,6 +1,7 @@
 //! Local vendor servers: they speak a vendor's API on loopback with generated data, for the
 //! demo, the tests and users trying a connector without credentials (`credence sandbox`).
 
+pub mod companies_house;
 pub mod creditsafe;
 pub mod example;
 pub mod faults;

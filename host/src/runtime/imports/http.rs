@@ -62,8 +62,15 @@ impl HostState {
                 HeaderValue::Plain(v) => v.clone(),
                 HeaderValue::Secret(s) => format!("{}{}", s.prefix, self.secret(&s.name)?),
                 HeaderValue::Basic(b) => {
-                    let password = self.secret(&b.password_secret)?;
-                    format!("Basic {}", base64(&format!("{}:{password}", b.username)))
+                    let username = match b.username.strip_prefix("secret:") {
+                        Some(name) => self.secret(name)?,
+                        None => b.username.clone(),
+                    };
+                    let password = match b.password_secret.as_str() {
+                        "" => String::new(),
+                        name => self.secret(name)?,
+                    };
+                    format!("Basic {}", base64(&format!("{username}:{password}")))
                 }
             };
             let name =
