@@ -64,17 +64,9 @@ impl CompaniesHouseSandbox {
             .with_state(self.clone())
     }
 
-    fn authorized(&self, headers: &HeaderMap) -> Result<(), Response> {
-        let given = headers.get("authorization").and_then(|v| v.to_str().ok());
-        if given == Some(self.authorization.as_str()) {
-            Ok(())
-        } else {
-            Err((
-                StatusCode::UNAUTHORIZED,
-                Json(json!({"error": "Invalid Authorization", "type": "ch:service"})),
-            )
-                .into_response())
-        }
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        headers.get("authorization").and_then(|v| v.to_str().ok())
+            == Some(self.authorization.as_str())
     }
 
     fn company(&self, number: &str) -> Option<&Company> {
@@ -82,6 +74,14 @@ impl CompaniesHouseSandbox {
             .iter()
             .find(|c| c.profile["company_number"].as_str() == Some(number))
     }
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"error": "Invalid Authorization", "type": "ch:service"})),
+    )
+        .into_response()
 }
 
 fn not_found(error: &str) -> Response {
@@ -97,8 +97,8 @@ async fn profile(
     headers: HeaderMap,
     Path(number): Path<String>,
 ) -> Response {
-    if let Err(r) = ch.authorized(&headers) {
-        return r;
+    if !ch.authorized(&headers) {
+        return unauthorized();
     }
     match ch.company(&number) {
         Some(c) => Json(c.profile.clone()).into_response(),
@@ -111,8 +111,8 @@ async fn insolvency(
     headers: HeaderMap,
     Path(number): Path<String>,
 ) -> Response {
-    if let Err(r) = ch.authorized(&headers) {
-        return r;
+    if !ch.authorized(&headers) {
+        return unauthorized();
     }
     match ch.company(&number).and_then(|c| c.insolvency.clone()) {
         Some(body) => Json(body).into_response(),
@@ -126,8 +126,8 @@ async fn filings(
     Path(number): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = ch.authorized(&headers) {
-        return r;
+    if !ch.authorized(&headers) {
+        return unauthorized();
     }
     let Some(c) = ch.company(&number) else {
         return not_found("filing-history-not-found");
@@ -153,8 +153,8 @@ async fn search(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = ch.authorized(&headers) {
-        return r;
+    if !ch.authorized(&headers) {
+        return unauthorized();
     }
     let wanted = q.get("q").map(|s| s.to_lowercase()).unwrap_or_default();
     let per_page: usize = q
