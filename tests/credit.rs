@@ -265,25 +265,25 @@ fn records(case: &Case) -> Vec<(NaiveDate, Record)> {
             },
         ));
     }
-    for d in &case.invoices {
-        out.push((
-            d.synced.unwrap_or(d.issue),
-            Record {
-                origin: origin(&d.connection, &d.id),
-                kind: RecordKind::Invoice,
-                body: Some(Body::Invoice(document(d))),
-            },
-        ));
-    }
-    for d in &case.credit_notes {
-        out.push((
-            d.synced.unwrap_or(d.issue),
-            Record {
-                origin: origin(&d.connection, &d.id),
-                kind: RecordKind::CreditNote,
-                body: Some(Body::CreditNote(document(d))),
-            },
-        ));
+    let documents = [
+        (&case.invoices, RecordKind::Invoice),
+        (&case.credit_notes, RecordKind::CreditNote),
+    ];
+    for (list, kind) in documents {
+        for d in list {
+            let body = match kind {
+                RecordKind::CreditNote => Body::CreditNote(document(d)),
+                _ => Body::Invoice(document(d)),
+            };
+            out.push((
+                d.synced.unwrap_or(d.issue),
+                Record {
+                    origin: origin(&d.connection, &d.id),
+                    kind,
+                    body: Some(body),
+                },
+            ));
+        }
     }
     for p in &case.payments {
         out.push((

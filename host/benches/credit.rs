@@ -64,54 +64,13 @@ fn customer(i: usize) -> Record {
     }
 }
 
+#[path = "support/invoice.rs"]
+mod support;
+
 fn invoice(i: usize) -> Record {
-    let line = |n: i64| DocumentLine {
-        description: Some(format!("Item {n}")),
-        quantity: Some(Decimal::new(n, 0)),
-        unit_price: Some(Decimal::new(1050, 2)),
-        net_amount: Decimal::new(1050 * n, 2),
-        tax_category: Some("S".into()),
-        tax_rate: Some(Decimal::new(20, 0)),
-        item_id: None,
-    };
-    let net = Decimal::new(1050 * 6, 2);
-    let tax = net * Decimal::new(2, 1);
     let issue = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date")
         + chrono::Duration::days((i % 330) as i64);
-    Record {
-        origin: origin("books", format!("inv-{i:07}")),
-        kind: RecordKind::Invoice,
-        body: Some(Body::Invoice(Document {
-            number: format!("INV-{i:07}"),
-            customer_remote_id: format!("c-{:06}", i % CUSTOMERS),
-            issue_date: issue,
-            due_date: Some(issue + chrono::Duration::days(30)),
-            currency: eur(),
-            lines: vec![line(1), line(2), line(3)],
-            allowances_charges: vec![],
-            tax_breakdown: vec![],
-            totals: Totals {
-                line_total: net,
-                allowance_total: Decimal::ZERO,
-                charge_total: Decimal::ZERO,
-                tax_exclusive: net,
-                tax_total: tax,
-                tax_inclusive: net + tax,
-                prepaid: Decimal::ZERO,
-                rounding: Decimal::ZERO,
-                payable: net + tax,
-            },
-            amount_outstanding: net + tax,
-            status: DocumentStatus::Open,
-            terms: None,
-            order_reference: None,
-            contract_reference: None,
-            preceding_invoice: None,
-            delivery_date: None,
-            exchange_rate: None,
-            note: None,
-        })),
-    }
+    support::invoice(i, format!("c-{:06}", i % CUSTOMERS), issue, true, None)
 }
 
 fn report(i: usize) -> Record {

@@ -5,79 +5,26 @@
 //! Run with `cargo bench -p credence --bench store`.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use credence::model::{
-    Body, Currency, Document, DocumentLine, DocumentStatus, Origin, Record, RecordKind, Totals,
-};
+use credence::model::Record;
 use credence::store::sqlite::SqliteStore;
 use credence::store::{PageCommit, Store};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use rust_decimal::Decimal;
 
 const INVOICES: usize = 100_000;
 const PAGE: usize = 1_000;
 
+#[path = "support/invoice.rs"]
+mod support;
+
+/// Invoice `i`, open (version 0) or paid (version 1).
 fn invoice(i: usize, version: u32) -> Record {
-    let eur = Currency::parse("EUR").expect("EUR");
-    let line = |n: i64| DocumentLine {
-        description: Some(format!("Item {n}")),
-        quantity: Some(Decimal::new(n, 0)),
-        unit_price: Some(Decimal::new(1050, 2)),
-        net_amount: Decimal::new(1050 * n, 2),
-        tax_category: Some("S".into()),
-        tax_rate: Some(Decimal::new(20, 0)),
-        item_id: None,
-    };
-    let net = Decimal::new(1050 * 6, 2);
-    let tax = net * Decimal::new(2, 1);
-    let outstanding = if version == 0 {
-        net + tax
-    } else {
-        Decimal::ZERO
-    };
-    Record {
-        origin: Origin {
-            connection: "books".into(),
-            remote_id: format!("inv-{i:06}"),
-            remote_updated_at: Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, version).single(),
-            deleted: false,
-            raw: None,
-        },
-        kind: RecordKind::Invoice,
-        body: Some(Body::Invoice(Document {
-            number: format!("INV-{i:06}"),
-            customer_remote_id: format!("c-{}", i % 500),
-            issue_date: NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"),
-            due_date: NaiveDate::from_ymd_opt(2026, 10, 1),
-            currency: eur,
-            lines: vec![line(1), line(2), line(3)],
-            allowances_charges: vec![],
-            tax_breakdown: vec![],
-            totals: Totals {
-                line_total: net,
-                allowance_total: Decimal::ZERO,
-                charge_total: Decimal::ZERO,
-                tax_exclusive: net,
-                tax_total: tax,
-                tax_inclusive: net + tax,
-                prepaid: Decimal::ZERO,
-                rounding: Decimal::ZERO,
-                payable: net + tax,
-            },
-            amount_outstanding: outstanding,
-            status: if version == 0 {
-                DocumentStatus::Open
-            } else {
-                DocumentStatus::Paid
-            },
-            terms: None,
-            order_reference: None,
-            contract_reference: None,
-            preceding_invoice: None,
-            delivery_date: None,
-            exchange_rate: None,
-            note: None,
-        })),
-    }
+    support::invoice(
+        i,
+        format!("c-{}", i % 500),
+        NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"),
+        version == 0,
+        Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, version).single(),
+    )
 }
 
 fn pages(records: Vec<Record>) -> Vec<PageCommit> {

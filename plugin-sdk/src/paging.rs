@@ -53,6 +53,47 @@ pub fn nothing(cursor: Option<String>) -> Page {
     }
 }
 
+/// The cursor of [`one_per_page`]: the subjects still to read once the search ran.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Pending<T> {
+    pending: Option<Vec<T>>,
+}
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending { pending: None }
+    }
+}
+
+/// A lookup that finds several companies and reads each one's report on a page of its own (a
+/// report costs calls; a crash resumes at the next company): `find` lists them on the first
+/// call, the cursor carries the rest, `read` turns one into records.
+pub fn one_per_page<T: Serialize + DeserializeOwned>(
+    cursor: Option<&str>,
+    find: impl FnOnce() -> Result<Vec<T>, PluginError>,
+    read: impl FnOnce(T) -> Result<Vec<SourceRecord>, PluginError>,
+) -> Result<Page, PluginError> {
+    let saved: Pending<T> = decode_cursor(cursor)?;
+    let mut pending = match saved.pending {
+        Some(p) => p,
+        None => find()?,
+    };
+    if pending.is_empty() {
+        return Ok(last(Vec::new(), &Pending::<T>::default()));
+    }
+    let records = read(pending.remove(0))?;
+    Ok(if pending.is_empty() {
+        last(records, &Pending::<T>::default())
+    } else {
+        more(
+            records,
+            &Pending {
+                pending: Some(pending),
+            },
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

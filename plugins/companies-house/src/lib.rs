@@ -18,7 +18,7 @@ use credence_plugin_sdk::{
     Bureau, CompanySubject, ConfigEntry, Description, Page, PluginError, SourceRecord, config,
     http, paging,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// `GET /company/{company_number}`, the fields a credit report needs.
 #[derive(Debug, Deserialize)]
@@ -284,12 +284,6 @@ fn decode<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
-/// The companies still to report on (one page each).
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Cursor {
-    pending: Option<Vec<String>>,
-}
-
 fn candidates(subject: &CompanySubject) -> Result<Vec<String>, PluginError> {
     let uk = |c: &Option<String>| c.as_deref().is_none_or(|c| c.eq_ignore_ascii_case("GB"));
     let by_number: Vec<String> = subject
@@ -341,59 +335,45 @@ impl Bureau for CompaniesHouse {
     }
 
     fn lookup(subject: CompanySubject, cursor: Option<String>) -> Result<Page, PluginError> {
-        let saved: Cursor = paging::decode_cursor(cursor.as_deref())?;
-        let mut pending = match saved.pending {
-            Some(p) => p,
-            None => candidates(&subject)?,
-        };
-        if pending.is_empty() {
-            return Ok(paging::last(Vec::new(), &Cursor::default()));
-        }
-        let number = pending.remove(0);
-        let mut records = Vec::new();
-        if let Some(body) = fetch(&format!("/company/{number}"), &[])? {
-            let profile: Profile =
-                credence_plugin_sdk::json::decode(&body, "Companies House company profile")?;
-            let insolvency: Insolvency = if profile.has_insolvency_history
-                || profile.company_status.as_deref().is_some_and(|s| {
-                    matches!(
-                        s,
-                        "liquidation"
-                            | "administration"
-                            | "receivership"
-                            | "insolvency-proceedings"
-                            | "voluntary-arrangement"
-                    )
-                }) {
-                decode(
-                    fetch(&format!("/company/{number}/insolvency"), &[])?,
-                    "Companies House insolvency",
-                )?
-            } else {
-                Insolvency::default()
-            };
-            let filings: Filings = decode(
-                fetch(
-                    &format!("/company/{number}/filing-history"),
-                    &[("items_per_page", "25")],
-                )?,
-                "Companies House filing history",
-            )?;
-            let now = credence_plugin_sdk::clock::now();
-            let today = now.get(..10).unwrap_or(&now);
-            records.push(report(profile, &insolvency, &filings, today));
-        }
-        Ok(if pending.is_empty() {
-            paging::last(records, &Cursor::default())
-        } else {
-            paging::more(
-                records,
-                &Cursor {
-                    pending: Some(pending),
-                },
-            )
-        })
+        paging::one_per_page(cursor.as_deref(), || candidates(&subject), read_company)
     }
+}
+
+/// One company's report, or nothing when the register does not know the number.
+fn read_company(number: String) -> Result<Vec<SourceRecord>, PluginError> {
+    let Some(body) = fetch(&format!("/company/{number}"), &[])? else {
+        return Ok(Vec::new());
+    };
+    let profile: Profile =
+        credence_plugin_sdk::json::decode(&body, "Companies House company profile")?;
+    let insolvent_status = profile.company_status.as_deref().is_some_and(|s| {
+        matches!(
+            s,
+            "liquidation"
+                | "administration"
+                | "receivership"
+                | "insolvency-proceedings"
+                | "voluntary-arrangement"
+        )
+    });
+    let insolvency: Insolvency = if profile.has_insolvency_history || insolvent_status {
+        decode(
+            fetch(&format!("/company/{number}/insolvency"), &[])?,
+            "Companies House insolvency",
+        )?
+    } else {
+        Insolvency::default()
+    };
+    let filings: Filings = decode(
+        fetch(
+            &format!("/company/{number}/filing-history"),
+            &[("items_per_page", "25")],
+        )?,
+        "Companies House filing history",
+    )?;
+    let now = credence_plugin_sdk::clock::now();
+    let today = now.get(..10).unwrap_or(&now);
+    Ok(vec![report(profile, &insolvency, &filings, today)])
 }
 
 credence_plugin_sdk::export_bureau!(CompaniesHouse);

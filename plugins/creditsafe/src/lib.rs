@@ -29,12 +29,6 @@ pub struct Found {
     pub name: String,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Cursor {
-    /// Companies still to read, once the search ran.
-    pending: Option<Vec<Found>>,
-}
-
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -314,29 +308,16 @@ impl Bureau for Creditsafe {
     }
 
     fn lookup(subject: CompanySubject, cursor: Option<String>) -> Result<Page, PluginError> {
-        let saved: Cursor = paging::decode_cursor(cursor.as_deref())?;
-        let mut pending = match saved.pending {
-            Some(p) => p,
-            None => found(&call("FindCompanies", find_request(&subject)?)?)?,
-        };
-        if pending.is_empty() {
-            return Ok(paging::last(Vec::new(), &Cursor::default()));
-        }
-        let company = pending.remove(0);
-        let body = call("RetrieveCompanyOnlineReport", report_request(&company.id))?;
-        let records: Vec<SourceRecord> = report(&body, &credence_plugin_sdk::clock::now())?
-            .into_iter()
-            .collect();
-        Ok(if pending.is_empty() {
-            paging::last(records, &Cursor::default())
-        } else {
-            paging::more(
-                records,
-                &Cursor {
-                    pending: Some(pending),
-                },
-            )
-        })
+        paging::one_per_page(
+            cursor.as_deref(),
+            || found(&call("FindCompanies", find_request(&subject)?)?),
+            |company: Found| {
+                let body = call("RetrieveCompanyOnlineReport", report_request(&company.id))?;
+                Ok(report(&body, &credence_plugin_sdk::clock::now())?
+                    .into_iter()
+                    .collect())
+            },
+        )
     }
 }
 
