@@ -78,7 +78,15 @@ fn home() -> TestHome {
             &folder,
         ],
     );
-    let reports = format!("folder={}", repo("plugins/bureau-files/sample"));
+    // The insurer's export, copied so a test can change it.
+    let folder = home.path().join("insurer");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::copy(
+        repo("plugins/bureau-files/sample/insurer-export-2026-11.json"),
+        folder.join("export.json"),
+    )
+    .expect("copy");
+    let reports = format!("folder={}", folder.display());
     ok(
         &home,
         &[
@@ -216,6 +224,23 @@ fn credit_states_from_the_sample_export_and_the_insurer_reports() {
     assert_eq!(on_29["state"], "cash-only");
     assert_eq!(on_29["reasons"][0]["code"], "broken-promise");
     assert_eq!(on_29["behaviour"]["broken_promises"], 1);
+
+    // The insurer drops Harbour Foods from its export: the next lookup withdraws the report
+    // (the history keeps it), and the customer, new and now without a report, is cash only.
+    let export = home.path().join("insurer/export.json");
+    let mut reports: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&export).expect("export")).expect("json");
+    reports.retain(|r| r["subject_name"] != "Harbour Foods Ltd");
+    std::fs::write(&export, serde_json::to_string(&reports).expect("json")).expect("write");
+    let again: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["monitor", "--force", "--json"])).expect("json");
+    assert_eq!(again[6]["account"], "shop/C007");
+    assert_eq!(again[6]["outcome"], "not-found");
+    let c007: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["credit", "shop/C007", "--json"])).expect("json");
+    assert_eq!(c007["reports"].as_array().map(Vec::len), Some(0));
+    assert_eq!(c007["state"], "cash-only");
+    assert_eq!(c007["reasons"][0]["code"], "new-without-report");
 
     // Before the sync the store knew nothing: a replay says so.
     let before: serde_json::Value =

@@ -194,6 +194,13 @@ pub(super) async fn run_with_env(
     let mut store = SqliteStore::open(&super::sync::database(home)?)?;
     let subjects = subjects(&store)?;
     let runtime = Arc::new(super::runtime_for(home)?);
+    // Reports stored by earlier lookups (live ones), to withdraw those no longer given.
+    let previous: Vec<Record> = store
+        .records(RecordKind::CreditReport)?
+        .into_iter()
+        .map(|s| s.record)
+        .filter(|r| !r.origin.deleted)
+        .collect();
     let mut outcomes = Vec::new();
     for bureau in &bureaus {
         let (plugin, job) = super::connection::open_with_env(home, &runtime, bureau, env)?;
@@ -295,7 +302,29 @@ pub(super) async fn run_with_env(
                 }
             };
             outcome.reports = records.len();
-            outcome.outcome = if records.is_empty() {
+            // A report the bureau no longer gives for this customer is withdrawn (a tombstone;
+            // the history keeps it), so a stale report never outlives the lookup that replaced it.
+            let prefix = format!("{}#", subject.account);
+            let mut records = records;
+            let withdrawn: Vec<Record> = previous
+                .iter()
+                .filter(|r| {
+                    r.origin.connection == *bureau && r.origin.remote_id.starts_with(&prefix)
+                })
+                .filter(|r| {
+                    !records
+                        .iter()
+                        .any(|n| n.origin.remote_id == r.origin.remote_id)
+                })
+                .map(|r| {
+                    let mut gone = r.clone();
+                    gone.origin.deleted = true;
+                    gone.body = None;
+                    gone
+                })
+                .collect();
+            records.extend(withdrawn);
+            outcome.outcome = if outcome.reports == 0 {
                 "not-found"
             } else {
                 "stored"
