@@ -28,7 +28,8 @@ pub struct AccountFacts {
 #[derive(Debug, Clone)]
 pub struct InvoiceFact {
     pub account: u32,
-    pub number: String,
+    /// Where its number is in [`Book::numbers`] (one buffer, not a string per invoice).
+    pub number: (u32, u32),
     pub currency: Currency,
     pub issue: NaiveDate,
     /// The due date, or the issue date when the ledger gives none (due on receipt).
@@ -84,6 +85,8 @@ pub struct PromiseFact {
 pub struct Book {
     pub accounts: Vec<AccountFacts>,
     pub invoices: Vec<InvoiceFact>,
+    /// Every invoice number, back to back.
+    pub numbers: String,
     pub credits: Vec<CreditFact>,
     pub payments: Vec<PaymentFact>,
     pub reports: Vec<ReportFact>,
@@ -137,6 +140,14 @@ impl Directory {
             .entry(connection.to_string())
             .or_default()
             .insert(remote_id.to_string(), account);
+    }
+}
+
+impl Book {
+    /// An invoice's number.
+    pub fn number(&self, invoice: &InvoiceFact) -> &str {
+        let (start, len) = (invoice.number.0 as usize, invoice.number.1 as usize);
+        self.numbers.get(start..start + len).unwrap_or_default()
     }
 }
 
@@ -238,6 +249,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     }
 
     let mut invoices = Vec::new();
+    let mut numbers = String::new();
     let mut credits = Vec::new();
     store.documents_as_of(at, &mut |d: DocumentRow<'_>| {
         if matches!(d.status, DocumentStatus::Draft | DocumentStatus::Voided) || d.issue > as_of {
@@ -262,7 +274,11 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
                 invoices.push(InvoiceFact {
                     account,
                     paid_on: paid,
-                    number: d.number.to_string(),
+                    number: {
+                        let start = numbers.len() as u32;
+                        numbers.push_str(d.number);
+                        (start, d.number.len() as u32)
+                    },
                     currency: d.currency,
                     issue: d.issue,
                     due: d.due.unwrap_or(d.issue),
@@ -282,6 +298,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
         }
     })?;
     book.invoices = invoices;
+    book.numbers = numbers;
     book.credits.extend(credits);
 
     book.reports = reports(store.versions(RecordKind::CreditReport, at)?, &dir);

@@ -89,7 +89,8 @@ fn tally(book: &Book, policy: &Policy, as_of: NaiveDate) -> Vec<Tally> {
             && let Some(payable) = policy.convert(inv.payable, inv.currency)
             && payable > threshold
         {
-            t.to_insure.push((inv.number.clone(), inv.issue, payable));
+            t.to_insure
+                .push((book.number(inv).to_string(), inv.issue, payable));
         }
     }
     for c in &book.credits {
