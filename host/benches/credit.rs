@@ -218,8 +218,8 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(5);
-    for _ in 0..runs {
-        let copy = book.clone();
+    let copies: Vec<_> = (0..runs).map(|_| book.clone()).collect();
+    for copy in copies {
         let t = Instant::now();
         let eval = rules::evaluate(copy, &policy, as_of);
         step.push(t.elapsed());

@@ -12,14 +12,15 @@ use serde::Serialize;
 /// A stable code with a sentence that gives the figures.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Reason {
-    pub code: String,
+    pub code: &'static str,
     pub sentence: String,
 }
 
 /// A state rule that matched.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct StateReason {
-    pub code: String,
+    #[schemars(with = "String")]
+    pub code: std::sync::Arc<str>,
     pub state: CreditState,
     /// The first rule that matched (or an override) decides; later ones are shown for context.
     pub decisive: bool,
@@ -62,7 +63,7 @@ pub struct ReportSummary {
 /// A change a monitoring pass recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Alert {
-    pub code: String,
+    pub code: &'static str,
     /// When the change reached the store.
     pub recorded: NaiveDate,
     pub sentence: String,
@@ -71,7 +72,7 @@ pub struct Alert {
 /// Something credit insurance needs, and by when the insurer must hear of it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct InsuranceTask {
-    pub code: String,
+    pub code: &'static str,
     /// The invoice number, or the account for customer-wide cover.
     pub subject: String,
     pub deadline: NaiveDate,

@@ -107,8 +107,14 @@ pub fn end_of(as_of: NaiveDate) -> DateTime<Utc> {
 /// a million times per evaluation) and by identifier matching key.
 #[derive(Default)]
 struct Directory {
-    by_member: HashMap<String, HashMap<String, u32>>,
+    /// Connection name -> index in `members`.
+    connections: HashMap<String, usize>,
+    /// Per connection: remote id -> account.
+    members: Vec<HashMap<String, u32>>,
     by_key: HashMap<String, u32>,
+    /// The connection asked about last and its index: rows come mostly from one connection,
+    /// so its map is found again without hashing the name.
+    last: Option<(String, usize)>,
 }
 
 impl Directory {
@@ -131,15 +137,39 @@ impl Directory {
         dir
     }
 
-    fn member(&self, connection: &str, remote_id: &str) -> Option<u32> {
-        self.by_member.get(connection)?.get(remote_id).copied()
+    fn connection(&mut self, connection: &str) -> Option<usize> {
+        if let Some((name, index)) = &self.last
+            && name == connection
+        {
+            return Some(*index);
+        }
+        let index = *self.connections.get(connection)?;
+        self.last = Some((connection.to_string(), index));
+        Some(index)
+    }
+
+    fn member(&mut self, connection: &str, remote_id: &str) -> Option<u32> {
+        let c = self.connection(connection)?;
+        self.members[c].get(remote_id).copied()
+    }
+
+    /// The same lookup, without the cache, for shared borrows.
+    fn find(&self, connection: &str, remote_id: &str) -> Option<u32> {
+        let c = *self.connections.get(connection)?;
+        self.members[c].get(remote_id).copied()
     }
 
     fn insert(&mut self, connection: &str, remote_id: &str, account: u32) {
-        self.by_member
-            .entry(connection.to_string())
-            .or_default()
-            .insert(remote_id.to_string(), account);
+        let c = match self.connection(connection) {
+            Some(c) => c,
+            None => {
+                self.members.push(HashMap::new());
+                let c = self.members.len() - 1;
+                self.connections.insert(connection.to_string(), c);
+                c
+            }
+        };
+        self.members[c].insert(remote_id.to_string(), account);
     }
 }
 
@@ -160,10 +190,9 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     let mut segments: HashMap<u32, String> = HashMap::new();
     let mut ledger_limits: HashMap<u32, crate::model::Money> = HashMap::new();
     for r in &customers {
-        let (Some(Body::Customer(c)), Some(i)) = (
-            &r.body,
-            dir.member(&r.origin.connection, &r.origin.remote_id),
-        ) else {
+        let (Some(Body::Customer(c)), Some(i)) =
+            (&r.body, dir.find(&r.origin.connection, &r.origin.remote_id))
+        else {
             continue;
         };
         if let Some(segment) = &c.segment {
@@ -361,7 +390,7 @@ fn reports(versions: Vec<Version>, dir: &Directory) -> Vec<ReportFact> {
         let by_lookup = remote_id
             .split_once('#')
             .and_then(|(account, _)| account.split_once('/'))
-            .and_then(|(c, r)| dir.member(c, r));
+            .and_then(|(c, r)| dir.find(c, r));
         let Some(account) = by_id.or(by_lookup) else {
             continue;
         };

@@ -99,7 +99,9 @@ impl Conditions {
 #[serde(deny_unknown_fields)]
 pub struct StateRule {
     /// Stable reason code users and integrations see (kebab-case).
-    pub code: String,
+    // Shared, not copied, by every decision it explains.
+    #[schemars(with = "String")]
+    pub code: std::sync::Arc<str>,
     pub state: CreditState,
     pub when: Conditions,
 }
@@ -342,7 +344,7 @@ impl Policy {
                     rule.code
                 ));
             }
-            if !codes.insert(rule.code.as_str()) {
+            if !codes.insert(&*rule.code) {
                 return Err(format!("states[{i}].code {:?} is used twice", rule.code));
             }
             if rule.when.is_empty() {
@@ -397,10 +399,7 @@ mod tests {
     #[test]
     fn the_default_policy_parses_and_passes_its_checks() {
         let p = Policy::parse(DEFAULT_POLICY, "default").expect("default policy");
-        assert_eq!(
-            p.states.first().map(|s| s.code.as_str()),
-            Some("insolvency")
-        );
+        assert_eq!(p.states.first().map(|s| &*s.code), Some("insolvency"));
         assert_eq!(p.version().len(), 12);
     }
 

@@ -150,8 +150,8 @@ fn alerts(fact: &ReportFact, policy: &Policy, as_of: NaiveDate) -> Vec<Alert> {
     }
     let (now, before) = (&fact.report, fact.previous.as_ref());
     let mut out = Vec::new();
-    let alert = |code: &str, sentence: String| Alert {
-        code: code.into(),
+    let alert = |code: &'static str, sentence: String| Alert {
+        code,
         recorded,
         sentence,
     };
@@ -207,8 +207,15 @@ fn alerts(fact: &ReportFact, policy: &Policy, as_of: NaiveDate) -> Vec<Alert> {
 }
 
 /// A sentence built from clauses joined by "; ", written in place (no string per clause).
-#[derive(Default)]
 struct Why(String);
+
+impl Default for Why {
+    /// Room for a typical sentence up front: growing a string from empty reallocates it four
+    /// or five times, for every matched rule of every customer.
+    fn default() -> Why {
+        Why(String::with_capacity(112))
+    }
+}
 
 impl Why {
     fn add(&mut self, clause: std::fmt::Arguments<'_>) {
@@ -454,7 +461,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let bureau_part = from_bureau.map(|(v, m)| {
             let granted = currency.round(v * policy.limits.bureau_share);
             limit_basis.push(Reason {
-                code: "limit-from-bureau".into(),
+                code: "limit-from-bureau",
                 sentence: format!(
                     "{} x the recommended {} {}",
                     policy.limits.bureau_share, m.currency, m.amount
@@ -465,7 +472,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let band_part = internal_score.map(|s| {
             let band = policy.limits.score_bands.iter().find(|b| s >= b.min_score);
             limit_basis.push(Reason {
-                code: "limit-from-score".into(),
+                code: "limit-from-score",
                 sentence: match band {
                     Some(b) => format!(
                         "internal score {s} is in the band from {}: {}",
@@ -483,7 +490,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
             .and_then(|m| {
                 let v = policy.convert(m.amount, m.currency)?;
                 limit_basis.push(Reason {
-                    code: "limit-from-ledger".into(),
+                    code: "limit-from-ledger",
                     sentence: format!("the ledger sets {} {}", m.currency, m.amount),
                 });
                 Some(currency.round(v))
@@ -491,7 +498,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let bases = [bureau_part, band_part, ledger_part];
         let mut limit = bases.into_iter().flatten().min().unwrap_or_else(|| {
             limit_basis.push(Reason {
-                code: "no-limit-basis".into(),
+                code: "no-limit-basis",
                 sentence: "no bureau recommendation, score or ledger limit: no credit line".into(),
             });
             Decimal::ZERO
@@ -502,7 +509,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         {
             limit = *cap;
             limit_basis.push(Reason {
-                code: "limit-segment-cap".into(),
+                code: "limit-segment-cap",
                 sentence: format!("capped at {} for segment {segment}", money(*cap, currency)),
             });
         }
@@ -514,7 +521,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let active = overrides.iter().rev().find(|o| o.until >= as_of);
         for o in overrides.iter().filter(|o| o.until < as_of) {
             limit_basis.push(Reason {
-                code: "override-expired".into(),
+                code: "override-expired",
                 sentence: format!("override by {} ({}) ended on {}", o.by, o.reason, o.until),
             });
         }
@@ -523,7 +530,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         {
             limit = l;
             limit_basis.push(Reason {
-                code: "limit-override".into(),
+                code: "limit-override",
                 sentence: format!(
                     "set to {} by {} until {}: {}",
                     money(l, currency),
@@ -623,7 +630,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         // Insurance.
         let ins = &policy.insurance;
         let mut insurance = Vec::new();
-        let mut task = |code: &str, subject: String, from: NaiveDate, sentence: String| {
+        let mut task = |code: &'static str, subject: String, from: NaiveDate, sentence: String| {
             let deadline = add_days(from, ins.notify_within_days);
             insurance.push(InsuranceTask {
                 code: code.into(),

@@ -173,7 +173,12 @@ const CURRENCIES: &[(&str, u32)] = &[
     with = "String",
     description = "ISO 4217 alphabetic currency code, e.g. EUR"
 )]
-pub struct Currency([u8; 3]);
+pub struct Currency {
+    code: [u8; 3],
+    /// Decimal places of the minor unit, looked up once when the code is parsed (every rounding
+    /// of every amount needs it).
+    minor_units: u8,
+}
 
 impl Currency {
     /// Parse an ISO 4217 code (upper case, active).
@@ -184,26 +189,24 @@ impl Currency {
             .ok()
             .and_then(|i| CURRENCIES.get(i))
         {
-            Some((c, _)) => {
+            Some((c, units)) => {
                 let b = c.as_bytes();
-                Ok(Currency([b[0], b[1], b[2]]))
+                Ok(Currency {
+                    code: [b[0], b[1], b[2]],
+                    minor_units: *units as u8,
+                })
             }
             None => Err(format!("{code:?} is not an active ISO 4217 currency code")),
         }
     }
 
     pub fn code(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
+        std::str::from_utf8(&self.code).unwrap_or("XXX")
     }
 
     /// Decimal places of the currency's minor unit (2 for EUR, 0 for JPY, 3 for KWD).
     pub fn minor_units(&self) -> u32 {
-        // The table is sorted (a test checks): every rounding of every total looks this up.
-        CURRENCIES
-            .binary_search_by(|(c, _)| c.as_bytes().cmp(&self.0[..]))
-            .ok()
-            .and_then(|i| CURRENCIES.get(i))
-            .map_or(2, |(_, u)| *u)
+        u32::from(self.minor_units)
     }
 
     /// Round half away from zero to the minor unit (the default of every rule pack).
