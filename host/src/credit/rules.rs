@@ -633,7 +633,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let mut task = |code: &'static str, subject: String, from: NaiveDate, sentence: String| {
             let deadline = add_days(from, ins.notify_within_days);
             insurance.push(InsuranceTask {
-                code: code.into(),
+                code,
                 subject,
                 deadline,
                 overdue: deadline < as_of,
