@@ -405,3 +405,24 @@ fn method_name(method: Method) -> &'static str {
         Method::Head => "HEAD",
     }
 }
+
+/// A folder of the real third-party data conformance tests read (`$CREDENCE_REALDATA`, else
+/// `../shared/realdata` beside the repository): `relative` inside it, or `None` with a
+/// `SKIPPED` line when it is absent. The data is never copied into the repository.
+pub fn realdata(relative: &str) -> Option<std::path::PathBuf> {
+    let root = std::env::var_os("CREDENCE_REALDATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata")
+        });
+    let path = root.join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: {} not found (set CREDENCE_REALDATA)",
+            path.display()
+        );
+        None
+    }
+}

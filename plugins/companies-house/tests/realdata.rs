@@ -7,19 +7,7 @@ use credence_plugin_sdk::types::{CreditEventKind, RecordBody};
 use std::path::{Path, PathBuf};
 
 fn root() -> Option<PathBuf> {
-    let root = std::env::var_os("CREDENCE_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realdata"));
-    let dir = root.join("companies-house");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set CREDENCE_REALDATA)",
-            dir.display()
-        );
-        None
-    }
+    credence_plugin_sdk::harness::realdata("companies-house")
 }
 
 fn json(path: &Path) -> serde_json::Value {

@@ -4,23 +4,13 @@
 
 use credence_plugin_sdk::PluginError;
 use credence_plugin_sdk::types::RecordBody;
-use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> Option<Vec<u8>> {
-    let root = std::env::var_os("CREDENCE_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realdata"));
-    let path = root.join("creditsafe-legacy-soap/spec/fixtures").join(name);
-    match std::fs::read(&path) {
-        Ok(b) => Some(b),
-        Err(_) => {
-            eprintln!(
-                "SKIPPED: {} not found (set CREDENCE_REALDATA)",
-                path.display()
-            );
-            None
-        }
-    }
+    let path =
+        credence_plugin_sdk::harness::realdata("creditsafe-legacy-soap/spec/fixtures")?.join(name);
+    std::fs::read(&path)
+        .map_err(|e| panic!("{}: {e}", path.display()))
+        .ok()
 }
 
 #[test]

@@ -19,18 +19,7 @@ const EXAMPLE_DIRS: &[&str] = &[
 const ALLOWED: &[(&str, &str)] = &[];
 
 fn realdata() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDENCE_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realdata"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: real data not found at {} (set CREDENCE_REALDATA)",
-            dir.display()
-        );
-        None
-    }
+    credence_plugin_sdk::harness::realdata("")
 }
 
 /// Every `.xml` file under the example folders, sub-folders included, named by its path.

@@ -3,22 +3,10 @@
 //! reported as a lapsed registration, not as an insolvency.
 
 use credence_plugin_sdk::types::{CreditEventKind, RecordBody};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn records_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("CREDENCE_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realdata"));
-    let dir = root.join("gleif-api/tests/data/lei_records");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set CREDENCE_REALDATA)",
-            dir.display()
-        );
-        None
-    }
+    credence_plugin_sdk::harness::realdata("gleif-api/tests/data/lei_records")
 }
 
 #[test]

@@ -4,22 +4,10 @@
 //! a rejection (quarantine) or a cut-short error, never a panic.
 
 use credence_plugin_sdk::types::RecordBody;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn realdata() -> Option<PathBuf> {
-    let root = std::env::var_os("CREDENCE_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realdata"));
-    let dir = root.join("quickbooks-online");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set CREDENCE_REALDATA)",
-            dir.display()
-        );
-        None
-    }
+    credence_plugin_sdk::harness::realdata("quickbooks-online")
 }
 
 /// The fixtures that are not well-formed XML (hand-edited upstream), each with how it breaks.

@@ -3,22 +3,10 @@
 //! credit notes and payments, none rejected.
 
 use credence_plugin_sdk::types::RecordBody;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn examples() -> Option<PathBuf> {
-    let root = std::env::var_os("CREDENCE_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realdata"));
-    let dir = root.join("xero-openapi/extracted-examples");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set CREDENCE_REALDATA)",
-            dir.display()
-        );
-        None
-    }
+    credence_plugin_sdk::harness::realdata("xero-openapi/extracted-examples")
 }
 
 #[test]
