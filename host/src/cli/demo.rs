@@ -151,6 +151,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut eval = super::credit::evaluation(&home, None)?;
     let all = eval.customers.len();
     eval.customers.retain(|d| d.account.starts_with("shop/"));
+    eval.overdue_reviews.retain(|a| a.starts_with("shop/"));
     print!("{}", super::credit::summary(&eval));
     println!(
         "({} more accounts come from the example ledger, which has no customer records; `credence evaluate` lists them all)",
