@@ -267,9 +267,17 @@ pub async fn promise(home: &Home, args: PromiseArgs) -> anyhow::Result<ExitCode>
         anyhow::bail!("--amount must be positive, got {}", args.amount);
     }
     let mut store = SqliteStore::open(&super::sync::database(home)?)?;
-    let known = crate::views::customers(&store)?
+    // An account id is the key of one of its records: a live customer record with this key.
+    let known = store
+        .records(crate::model::RecordKind::Customer)?
         .iter()
-        .any(|c| c.account == args.customer || c.members.iter().any(|m| m.key() == args.customer));
+        .any(|s| {
+            !s.record.origin.deleted
+                && format!(
+                    "{}/{}",
+                    s.record.origin.connection, s.record.origin.remote_id
+                ) == args.customer
+        });
     if !known {
         anyhow::bail!(
             "no customer {:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)",

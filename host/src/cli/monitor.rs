@@ -83,15 +83,19 @@ fn subjects(store: &SqliteStore) -> anyhow::Result<Vec<Subject>> {
         .map(|s| s.record)
         .filter(|r| !r.origin.deleted)
         .collect();
-    let find = |connection: &str, remote_id: &str| -> Option<&Customer> {
-        customers.iter().find_map(|r| match &r.body {
-            Some(Body::Customer(c))
-                if r.origin.connection == connection && r.origin.remote_id == remote_id =>
-            {
-                Some(c)
-            }
+    // Each member's customer record by key: one map, not a scan per member.
+    let by_key: std::collections::HashMap<(&str, &str), &Customer> = customers
+        .iter()
+        .filter_map(|r| match &r.body {
+            Some(Body::Customer(c)) => Some((
+                (r.origin.connection.as_str(), r.origin.remote_id.as_str()),
+                c,
+            )),
             _ => None,
         })
+        .collect();
+    let find = |connection: &str, remote_id: &str| -> Option<&Customer> {
+        by_key.get(&(connection, remote_id)).copied()
     };
     let mut out = Vec::new();
     for account in link(&customers) {
