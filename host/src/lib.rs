@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod cli;
 pub mod connections;
 pub mod credit;
+pub mod dunning;
 pub mod home;
 pub mod model;
 pub mod normalize;

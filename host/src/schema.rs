@@ -44,6 +44,14 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
             "invoices.schema.json",
             value(schema_for!(Vec<crate::views::InvoiceView>)),
         ),
+        (
+            "dunning-plan.schema.json",
+            value(schema_for!(crate::dunning::Plan)),
+        ),
+        (
+            "outbox.schema.json",
+            value(schema_for!(Vec<crate::dunning::action::OutboxEntry>)),
+        ),
     ]
 }
 

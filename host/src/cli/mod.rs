@@ -1,10 +1,12 @@
 //! The `credence` command line. Each subcommand lives in its own file; this one parses
 //! arguments, sets up logging and the async runtime, and maps errors to exit codes.
 
+mod arrangements;
 mod connection;
 mod credit;
 mod customers;
 mod demo;
+mod dunning;
 mod jobs;
 mod lookup;
 mod monitor;
@@ -95,6 +97,18 @@ enum Command {
     Monitor(monitor::MonitorArgs),
     /// Record a customer's promise to pay by a date (a broken one sets cash-only by policy).
     Promise(credit::PromiseArgs),
+    /// Plan the reminder ladder for a day; `--dry-run` shows the messages without queueing.
+    Dunning(dunning::DunningArgs),
+    /// Deliver the outbox (e-mail over SMTP, letters, webhooks, tasks).
+    Deliver(dunning::DeliverArgs),
+    /// Every queued and delivered action, with its status and policy version.
+    Outbox(dunning::OutboxArgs),
+    /// Calls and other tasks for people; `done` and `snooze` them.
+    Tasks(arrangements::TasksArgs),
+    /// Record (or resolve) a disputed invoice: reminders for it wait.
+    Dispute(arrangements::DisputeArgs),
+    /// Record a payment plan: instalments chased on their own due dates.
+    PaymentPlan(arrangements::PaymentPlanArgs),
     /// Look a company up through a bureau connection and show the reports.
     Lookup(lookup::LookupArgs),
     /// Run the whole job on sample data: bundled plugins, a local vendor sandbox, a throwaway home.
@@ -120,6 +134,9 @@ enum Command {
         /// Bearer token the sandbox accepts.
         #[arg(long, default_value = "sandbox-token")]
         token: String,
+        /// Where `smtp` files the messages it accepts.
+        #[arg(long, default_value = "mailbox")]
+        mailbox: PathBuf,
     },
 }
 
@@ -129,6 +146,8 @@ enum SandboxVendor {
     Example,
     Xero,
     Quickbooks,
+    /// A mail exchange (SMTP) that files messages into `--mailbox`.
+    Smtp,
 }
 
 /// The tenant id the Xero sandbox accepts, and the QuickBooks sandbox's company (realm) id.
@@ -199,6 +218,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Credit(args) => credit::show(&Home::open(&cli.home)?, args).await,
         Command::Monitor(args) => monitor::run(&Home::open(&cli.home)?, args).await,
         Command::Promise(args) => credit::promise(&Home::open(&cli.home)?, args).await,
+        Command::Dunning(args) => dunning::run(&Home::open(&cli.home)?, args).await,
+        Command::Deliver(args) => dunning::deliver(&Home::open(&cli.home)?, args).await,
+        Command::Outbox(args) => dunning::outbox(&Home::open(&cli.home)?, args).await,
+        Command::Tasks(args) => arrangements::tasks(&Home::open(&cli.home)?, args).await,
+        Command::Dispute(args) => arrangements::dispute(&Home::open(&cli.home)?, args).await,
+        Command::PaymentPlan(args) => {
+            arrangements::payment_plan(&Home::open(&cli.home)?, args).await
+        }
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Schema { write } => {
@@ -219,8 +246,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             port,
             invoices,
             token,
+            mailbox,
         } => {
+            if let SandboxVendor::Smtp = vendor {
+                let (addr, handle) = crate::sandbox::smtp::serve(port, mailbox.clone()).await?;
+                println!(
+                    "SMTP exchange on {addr}, filing into {}; Ctrl-C to stop",
+                    mailbox.display()
+                );
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = handle => {}
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let (router, what) = match vendor {
+                SandboxVendor::Smtp => unreachable!("served above"),
                 SandboxVendor::Example => (
                     crate::sandbox::example::router(invoices, &token),
                     format!(

@@ -22,6 +22,21 @@ pub struct AccountFacts {
     pub segment: Option<String>,
     /// The lowest credit limit its ledgers set on its customer records.
     pub ledger_limit: Option<crate::model::Money>,
+    /// Who to write to and in which language (the first customer record that says).
+    pub contact: ContactFacts,
+}
+
+/// How to reach an account, from its customer records.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFacts {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub person: Option<String>,
+    /// BCP 47.
+    pub language: Option<String>,
+    /// ISO 3166-1 alpha-2 of the first address.
+    pub country: Option<String>,
+    pub sales_rep: Option<String>,
 }
 
 /// An invoice as the rules see it (amounts in the invoice currency).
@@ -38,6 +53,10 @@ pub struct InvoiceFact {
     pub outstanding: Decimal,
     /// The date of the last payment applied to it, when the ledger says which payment paid it.
     pub paid_on: Option<NaiveDate>,
+    /// Where its `CONNECTION/REMOTE-ID` is in [`Book::keys`].
+    pub key: (u32, u32),
+    /// Where the payments allocated to it are in [`Book::allocations`].
+    pub allocations: (u32, u32),
 }
 
 impl InvoiceFact {
@@ -87,6 +106,10 @@ pub struct Book {
     pub invoices: Vec<InvoiceFact>,
     /// Every invoice number, back to back.
     pub numbers: String,
+    /// Every invoice's `CONNECTION/REMOTE-ID`, back to back.
+    pub keys: String,
+    /// Payments allocated to invoices (date, amount), grouped per invoice.
+    pub allocations: Vec<(NaiveDate, Decimal)>,
     pub credits: Vec<CreditFact>,
     pub payments: Vec<PaymentFact>,
     pub reports: Vec<ReportFact>,
@@ -179,6 +202,22 @@ impl Book {
         let (start, len) = (invoice.number.0 as usize, invoice.number.1 as usize);
         self.numbers.get(start..start + len).unwrap_or_default()
     }
+
+    /// An invoice's `CONNECTION/REMOTE-ID`: stable across runs, so actions keyed on it are
+    /// idempotent.
+    pub fn key(&self, invoice: &InvoiceFact) -> &str {
+        let (start, len) = (invoice.key.0 as usize, invoice.key.1 as usize);
+        self.keys.get(start..start + len).unwrap_or_default()
+    }
+
+    /// The payments allocated to an invoice (date, amount).
+    pub fn allocations(&self, invoice: &InvoiceFact) -> &[(NaiveDate, Decimal)] {
+        let (start, len) = (
+            invoice.allocations.0 as usize,
+            invoice.allocations.1 as usize,
+        );
+        self.allocations.get(start..start + len).unwrap_or_default()
+    }
 }
 
 /// Read the book as it stood at the end of `as_of`.
@@ -189,6 +228,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     let dir = Directory::new(&linked, &customers);
     let mut segments: HashMap<u32, String> = HashMap::new();
     let mut ledger_limits: HashMap<u32, crate::model::Money> = HashMap::new();
+    let mut contacts: HashMap<u32, ContactFacts> = HashMap::new();
     for r in &customers {
         let (Some(Body::Customer(c)), Some(i)) =
             (&r.body, dir.find(&r.origin.connection, &r.origin.remote_id))
@@ -198,6 +238,29 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
         if let Some(segment) = &c.segment {
             segments.entry(i).or_insert_with(|| segment.clone());
         }
+        let contact = contacts.entry(i).or_default();
+        let first = |slot: &mut Option<String>, value: Option<&String>| {
+            if slot.is_none() {
+                *slot = value.filter(|v| !v.trim().is_empty()).cloned();
+            }
+        };
+        let person = c
+            .contacts
+            .iter()
+            .find(|p| p.email.is_some())
+            .or(c.contacts.first());
+        first(&mut contact.email, person.and_then(|p| p.email.as_ref()));
+        first(
+            &mut contact.phone,
+            c.contacts.iter().find_map(|p| p.phone.as_ref()),
+        );
+        first(&mut contact.person, person.and_then(|p| p.name.as_ref()));
+        first(&mut contact.language, c.language.as_ref());
+        first(
+            &mut contact.country,
+            c.addresses.iter().find_map(|a| a.country.as_ref()),
+        );
+        first(&mut contact.sales_rep, c.sales_rep.as_ref());
         if let Some(limit) = c.credit_limit {
             let slot = ledger_limits.entry(i).or_insert(limit);
             if limit.currency == slot.currency && limit.amount < slot.amount {
@@ -215,6 +278,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
                 members: a.members.iter().map(|m| m.key()).collect(),
                 segment: segments.remove(&(i as u32)),
                 ledger_limit: ledger_limits.remove(&(i as u32)),
+                contact: contacts.remove(&(i as u32)).unwrap_or_default(),
             })
             .collect(),
         ..Book::default()
@@ -233,6 +297,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
             members: vec![id],
             segment: None,
             ledger_limit: None,
+            contact: ContactFacts::default(),
         });
         dir.insert(connection, customer, i);
         i
@@ -240,7 +305,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
 
     // Payments first: which invoice was paid when, and what is left unapplied.
     let payments = store.records_as_of(RecordKind::Payment, at)?;
-    let mut paid_on: HashMap<String, HashMap<String, NaiveDate>> = HashMap::new();
+    let mut paid_on: HashMap<String, HashMap<String, Vec<(NaiveDate, Decimal)>>> = HashMap::new();
     for r in &payments {
         let Some(Body::Payment(p)) = &r.body else {
             continue;
@@ -251,12 +316,12 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
         let mut applied = Decimal::ZERO;
         for a in &p.allocations {
             applied += a.amount;
-            let day = paid_on
+            paid_on
                 .entry(r.origin.connection.clone())
                 .or_default()
                 .entry(a.target_remote_id.clone())
-                .or_insert(p.date);
-            *day = (*day).max(p.date);
+                .or_default()
+                .push((p.date, a.amount));
         }
         if let Some(customer) = &p.customer_remote_id {
             let account = account_of(&mut book, &r.origin.connection, customer);
@@ -279,6 +344,8 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
 
     let mut invoices = Vec::new();
     let mut numbers = String::new();
+    let mut keys = String::new();
+    let mut allocations = Vec::new();
     let mut credits = Vec::new();
     store.documents_as_of(at, &mut |d: DocumentRow<'_>| {
         if matches!(d.status, DocumentStatus::Draft | DocumentStatus::Voided) || d.issue > as_of {
@@ -292,17 +359,30 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
                 } else {
                     d.outstanding
                 };
+                let applied = paid_on
+                    .get(d.connection)
+                    .and_then(|m| m.get(d.remote_id))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 let paid = if outstanding.is_zero() {
-                    paid_on
-                        .get(d.connection)
-                        .and_then(|m| m.get(d.remote_id))
-                        .copied()
+                    applied.iter().map(|(day, _)| *day).max()
                 } else {
                     None
+                };
+                let allocated = (allocations.len() as u32, applied.len() as u32);
+                allocations.extend_from_slice(applied);
+                let key = {
+                    let start = keys.len() as u32;
+                    keys.push_str(d.connection);
+                    keys.push('/');
+                    keys.push_str(d.remote_id);
+                    (start, keys.len() as u32 - start)
                 };
                 invoices.push(InvoiceFact {
                     account,
                     paid_on: paid,
+                    key,
+                    allocations: allocated,
                     number: {
                         let start = numbers.len() as u32;
                         numbers.push_str(d.number);
@@ -328,6 +408,8 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     })?;
     book.invoices = invoices;
     book.numbers = numbers;
+    book.keys = keys;
+    book.allocations = allocations;
     book.credits.extend(credits);
 
     book.reports = reports(store.versions(RecordKind::CreditReport, at)?, &dir);

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The default policy, with its comments (written by `credence init`).
-pub const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
+pub const DEFAULT_POLICY: &str = concat!(
+    include_str!("default-policy.toml"),
+    include_str!("../dunning/default-ladder.toml")
+);
 
 /// A date written as a TOML date (`2026-12-31`) or as a string (`"2026-12-31"`).
 pub fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
@@ -253,6 +256,9 @@ pub struct Policy {
     pub review: ReviewPolicy,
     #[serde(default)]
     pub overrides: Vec<Override>,
+    /// The reminder ladder; a policy written before dunning existed gets the default one.
+    #[serde(default)]
+    pub dunning: crate::dunning::DunningPolicy,
 }
 
 /// Why a policy file cannot be used.
@@ -278,6 +284,7 @@ impl Policy {
         };
         let policy: Policy = toml::from_str(text).map_err(|e| error(e.to_string()))?;
         policy.check().map_err(error)?;
+        policy.dunning.check().map_err(error)?;
         Ok(policy)
     }
 

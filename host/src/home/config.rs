@@ -26,6 +26,22 @@ response_mib = 64       # largest HTTP response or file a plugin may read
 http_timeout_s = 60     # per HTTP request
 http_retries = 4        # retries on 429 / 5xx / connection failures, with backoff
 
+[delivery]
+# Dunning messages: who signs them and how customers pay.
+company = "Credit control"
+from = "Credit control <credit-control@localhost>"
+payment_instructions = ""
+# An SMTP relay for e-mails (without it, e-mails wait in the outbox):
+# [delivery.smtp]
+# host = "127.0.0.1"
+# port = 25
+# username = "credence"
+# password_env = "CREDENCE_SMTP_PASSWORD"
+# Holds and collection hand-offs as signed POSTs (without it, they become tasks):
+# [delivery.webhook]
+# url = "https://erp.example.com/hooks/credence"
+# secret_env = "CREDENCE_WEBHOOK_SECRET"
+
 # Connections: one table each. `credence connection add NAME --plugin ID --set k=v --secret k=ENV_VAR`
 # writes them. Secrets are never stored here: only the name of the environment variable that holds them.
 #
@@ -46,6 +62,90 @@ pub struct CredenceConfig {
     pub runtime: RuntimeConfig,
     #[serde(default)]
     pub connections: BTreeMap<String, ConnectionConfig>,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+}
+
+/// Where dunning actions go (`credence deliver`).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// Signed under every message.
+    #[serde(default = "default_company")]
+    pub company: String,
+    /// Sender of e-mails, e.g. "Credit control <credit@example.com>".
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// Bank details or a payment link, printed under the totals.
+    #[serde(default)]
+    pub payment_instructions: String,
+    /// Attempts before an action is marked failed (transient errors are retried with backoff).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+    #[serde(default)]
+    pub webhook: Option<WebhookConfig>,
+}
+
+fn default_company() -> String {
+    "Credit control".into()
+}
+
+fn default_from() -> String {
+    "Credit control <credit-control@localhost>".into()
+}
+
+fn default_attempts() -> u32 {
+    8
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            company: default_company(),
+            from: default_from(),
+            payment_instructions: String::new(),
+            max_attempts: default_attempts(),
+            smtp: None,
+            webhook: None,
+        }
+    }
+}
+
+/// An SMTP relay (plain SMTP: a local relay such as Postfix on the same host, which does TLS
+/// onward).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Seconds per SMTP exchange.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_s: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+/// A signed HTTP POST per hold and collections hand-off.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// Environment variable holding the signing secret (HMAC-SHA256).
+    pub secret_env: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

@@ -6,6 +6,7 @@
 //! carry score and scale, rating, recommended limit and events. Every record keeps its [`Origin`].
 //! The JSON Schema in `schemas/json/` is generated from these types (`credence schema`).
 
+mod arrangement;
 mod currency;
 mod document;
 mod party;
@@ -13,6 +14,7 @@ mod payment;
 mod promise;
 mod report;
 
+pub use arrangement::{Dispute, Instalment, PaymentPlan};
 pub use currency::Currency;
 pub use document::{
     AllowanceCharge, Document, DocumentKind, DocumentLine, DocumentStatus, PaymentTerms,

@@ -7,6 +7,7 @@ pub mod example;
 pub mod faults;
 pub mod gleif;
 pub mod quickbooks;
+pub mod smtp;
 pub mod table;
 pub mod xero;
 

@@ -10,9 +10,13 @@
 //! - every change is appended to the history, so any past date can be reconstructed.
 
 pub mod sqlite;
+mod sqlite_dunning;
 
-use crate::model::{Promise, Record, RecordKind};
+use crate::dunning::action::{Action, OutboxEntry, Status, TaskState};
+use crate::dunning::history::History;
+use crate::model::{Dispute, PaymentPlan, Promise, Record, RecordKind};
 use crate::normalize::Quarantined;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// Why the store failed. Messages name the database and what to do.
@@ -156,4 +160,51 @@ pub trait Store: Send {
     fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError>;
     /// Every promise recorded, oldest first.
     fn promises(&self) -> Result<Vec<Promise>, StoreError>;
+
+    // Dunning (see `crate::dunning`).
+    /// Record a dispute; returns its number.
+    fn record_dispute(&mut self, dispute: &Dispute) -> Result<i64, StoreError>;
+    /// Resolve an open dispute on a day; false when there is no open dispute with that number.
+    fn resolve_dispute(&mut self, id: i64, on: NaiveDate) -> Result<bool, StoreError>;
+    /// Every dispute, oldest first.
+    fn disputes(&self) -> Result<Vec<Dispute>, StoreError>;
+    /// Record a payment plan; returns its number.
+    fn record_payment_plan(&mut self, plan: &PaymentPlan) -> Result<i64, StoreError>;
+    /// Every payment plan, oldest first.
+    fn payment_plans(&self) -> Result<Vec<PaymentPlan>, StoreError>;
+    /// What earlier dunning runs did (levels, charges, actions waiting, last contacts).
+    fn dunning_history(&self) -> Result<History, StoreError>;
+    /// Queue actions (an action whose key is known is left alone); returns how many were new.
+    fn enqueue(&mut self, actions: &[Action], now: DateTime<Utc>) -> Result<usize, StoreError>;
+    /// Claim the next action due for delivery (it becomes `sending`).
+    fn claim_action(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxEntry>, StoreError>;
+    /// Put actions claimed by a delivery loop that died back to `pending`.
+    fn release_claims(&mut self) -> Result<usize, StoreError>;
+    /// Mark an action delivered, with what the channel answered; its invoices climb.
+    fn action_delivered(
+        &mut self,
+        key: &str,
+        at: DateTime<Utc>,
+        receipt: &str,
+    ) -> Result<(), StoreError>;
+    /// A failed attempt: retry at `retry_at`, or give up (`None`).
+    fn action_failed(
+        &mut self,
+        key: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    /// Failed actions become pending again; returns how many.
+    fn retry_failed(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError>;
+    /// The outbox, oldest first (one status only when given).
+    fn outbox(&self, status: Option<Status>) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Mark a task (key or unique key prefix) done, snoozed or open again; returns the keys
+    /// that matched (updated only when exactly one did).
+    fn update_task(
+        &mut self,
+        key: &str,
+        state: TaskState,
+        until: Option<NaiveDate>,
+        note: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
 }

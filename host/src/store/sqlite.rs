@@ -5,11 +5,17 @@
 //! the store goes back to an earlier consistent point and the next sync reads those pages again.
 //! That keeps "no loss, no duplicates" without an fsync per page.
 
+use super::sqlite_dunning as dunning;
 use super::{
     DocumentRow, PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError,
     StoredRecord, Version,
 };
-use crate::model::{Body, DocumentKind, DocumentStatus, Money, Promise, Record, RecordKind};
+use crate::dunning::action::{Action, OutboxEntry, Status, TaskState};
+use crate::dunning::history::History;
+use crate::model::{
+    Body, Dispute, DocumentKind, DocumentStatus, Money, PaymentPlan, Promise, Record, RecordKind,
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -107,6 +113,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX record_history_reports ON record_history (connection, remote_id, id, valid_from)
     WHERE kind = 'credit-report';
     "#,
+    // 5: dunning: disputes, payment plans, the outbox, levels, charges, contacts.
+    super::sqlite_dunning::MIGRATION,
 ];
 
 pub struct SqliteStore {
@@ -716,6 +724,78 @@ impl Store for SqliteStore {
         Ok(self.db.last_insert_rowid())
     }
 
+    fn record_dispute(&mut self, dispute: &Dispute) -> Result<i64, StoreError> {
+        dunning::record_dispute(&self.db, dispute)
+    }
+
+    fn resolve_dispute(&mut self, id: i64, on: NaiveDate) -> Result<bool, StoreError> {
+        dunning::resolve_dispute(&self.db, id, on)
+    }
+
+    fn disputes(&self) -> Result<Vec<Dispute>, StoreError> {
+        dunning::disputes(&self.db)
+    }
+
+    fn record_payment_plan(&mut self, plan: &PaymentPlan) -> Result<i64, StoreError> {
+        dunning::record_payment_plan(&self.db, plan)
+    }
+
+    fn payment_plans(&self) -> Result<Vec<PaymentPlan>, StoreError> {
+        dunning::payment_plans(&self.db)
+    }
+
+    fn dunning_history(&self) -> Result<History, StoreError> {
+        dunning::history(&self.db)
+    }
+
+    fn enqueue(&mut self, actions: &[Action], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        dunning::enqueue(&mut self.db, actions, now)
+    }
+
+    fn claim_action(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxEntry>, StoreError> {
+        dunning::claim(&mut self.db, now)
+    }
+
+    fn release_claims(&mut self) -> Result<usize, StoreError> {
+        dunning::release_claims(&self.db)
+    }
+
+    fn action_delivered(
+        &mut self,
+        key: &str,
+        at: DateTime<Utc>,
+        receipt: &str,
+    ) -> Result<(), StoreError> {
+        dunning::delivered(&mut self.db, key, at, receipt)
+    }
+
+    fn action_failed(
+        &mut self,
+        key: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        dunning::failed(&self.db, key, error, retry_at)
+    }
+
+    fn retry_failed(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        dunning::retry_failed(&self.db, now)
+    }
+
+    fn outbox(&self, status: Option<Status>) -> Result<Vec<OutboxEntry>, StoreError> {
+        dunning::outbox(&self.db, status)
+    }
+
+    fn update_task(
+        &mut self,
+        key: &str,
+        state: TaskState,
+        until: Option<NaiveDate>,
+        note: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        dunning::update_task(&self.db, key, state, until, note)
+    }
+
     fn promises(&self) -> Result<Vec<Promise>, StoreError> {
         let mut stmt = self
             .db
@@ -1056,6 +1136,9 @@ mod tests {
         db.execute_batch(
             "DROP TABLE document_facts; DROP INDEX record_history_customers;
              DROP INDEX record_history_payments; DROP INDEX record_history_reports;
+             DROP TABLE disputes; DROP TABLE payment_plans; DROP TABLE outbox;
+             DROP TABLE outbox_invoices; DROP TABLE dunning_levels;
+             DROP TABLE dunning_charges; DROP TABLE dunning_contacts;
              PRAGMA user_version = 2;",
         )
         .expect("downgrade");

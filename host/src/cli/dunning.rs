@@ -1,0 +1,331 @@
+//! `credence dunning` (plan, preview, queue), `credence deliver` (the delivery loop) and
+//! `credence outbox` (what was queued and delivered, with the policy version of each).
+
+use super::credit::{policy, today};
+use super::output::{json, table};
+use crate::dunning::action::{Channel, Status};
+use crate::dunning::deliver::{self, Channels};
+use crate::dunning::render::{Renderer, Sender};
+use crate::dunning::{self, Plan, law};
+use crate::home::Home;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+use chrono::NaiveDate;
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct DunningArgs {
+    /// Plan the run for this day (YYYY-MM-DD; default today, or the day of CREDENCE_NOW).
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    /// Show what would go out, rendered, and why; queue nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Deliver the outbox right after queueing.
+    #[arg(long)]
+    deliver: bool,
+    /// List the statutory interest packs with their legal sources, and stop.
+    #[arg(long)]
+    packs: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeliverArgs {
+    /// Deliver at most this many actions.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Put failed actions back in the queue first.
+    #[arg(long)]
+    retry_failed: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    /// pending, sending, delivered or failed.
+    #[arg(long)]
+    status: Option<String>,
+    /// Show one action in full (key or unique prefix).
+    #[arg(long)]
+    show: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The home's message renderer (its `templates/` folder overrides the built-in ones).
+pub(super) fn renderer(home: &Home) -> anyhow::Result<Renderer> {
+    let delivery = home.config()?.delivery;
+    Ok(Renderer::new(
+        Sender {
+            company: delivery.company,
+            payment_instructions: delivery.payment_instructions,
+        },
+        Some(&home.root().join("templates")),
+    )?)
+}
+
+/// Plan the run for `as_of` in `home`.
+pub(super) fn plan(home: &Home, store: &dyn Store, as_of: NaiveDate) -> anyhow::Result<Plan> {
+    let (policy, origin) = policy(home)?;
+    tracing::info!(policy = %origin, version = %policy.version(), %as_of, "planning dunning");
+    let webhook = home.config()?.delivery.webhook.is_some();
+    Ok(dunning::plan_run(
+        store,
+        &policy,
+        &renderer(home)?,
+        as_of,
+        webhook,
+    )?)
+}
+
+/// The actions of a plan as a table.
+pub(super) fn actions_table(plan: &Plan) -> String {
+    let rows: Vec<Vec<String>> = plan
+        .actions
+        .iter()
+        .map(|a| {
+            vec![
+                a.customer_name.clone(),
+                a.step.clone(),
+                a.channel.as_str().to_string(),
+                a.language.clone(),
+                a.invoices
+                    .iter()
+                    .map(|i| i.number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                format!("{} {}", a.currency, a.currency.fixed(a.total)),
+            ]
+        })
+        .collect();
+    table(
+        &["customer", "step", "channel", "lang", "invoices", "total"],
+        &rows,
+    )
+}
+
+fn preview(plan: &Plan) -> String {
+    let mut out = format!(
+        "Dunning run for {} (policy {}): {} action(s)\n\n",
+        plan.as_of,
+        plan.policy_version,
+        plan.actions.len()
+    );
+    out.push_str(&actions_table(plan));
+    for a in &plan.actions {
+        out.push_str(&format!(
+            "\n── {} · {} · {} → {}\n",
+            a.key,
+            a.customer_name,
+            a.channel.as_str(),
+            a.recipient.as_deref().unwrap_or("(task list)")
+        ));
+        for why in &a.why {
+            out.push_str(&format!("   why: {why}\n"));
+        }
+        for c in &a.charges {
+            for line in &c.explanation {
+                out.push_str(&format!("   {} {:?}: {line}\n", c.number, c.kind));
+            }
+        }
+        if a.channel != Channel::Task || !a.subject.is_empty() {
+            out.push_str(&format!("\n   Subject: {}\n\n", a.subject));
+            for line in a.body.lines() {
+                out.push_str(&format!("   {line}\n"));
+            }
+        }
+    }
+    if !plan.waiting.is_empty() {
+        out.push_str(&format!("\nWaiting ({}):\n", plan.waiting.len()));
+        for w in &plan.waiting {
+            out.push_str(&format!(
+                "   {} {}: {}\n",
+                w.customer_name, w.invoice, w.reason
+            ));
+        }
+    }
+    out
+}
+
+pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
+    if args.packs {
+        for p in law::packs() {
+            println!(
+                "{} ({}): reference {} + {} points, checked {}\n    {}",
+                p.code, p.name, p.reference, p.margin, p.checked, p.source
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let as_of = match args.as_of {
+        Some(d) => d,
+        None => today()?,
+    };
+    let plan = plan(home, &store, as_of)?;
+    if args.dry_run {
+        if args.json {
+            json(&plan)?;
+        } else {
+            print!("{}", preview(&plan));
+            println!("\nDry run: nothing queued.");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = now()?;
+    let new = store.enqueue(&plan.actions, now())?;
+    if args.json && !args.deliver {
+        json(&serde_json::json!({
+            "as_of": plan.as_of,
+            "policy_version": plan.policy_version,
+            "planned": plan.actions.len(),
+            "queued": new,
+            "waiting": plan.waiting.len(),
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.json {
+        print!("{}", actions_table(&plan));
+        println!(
+            "Queued {new} new action(s) for {as_of} ({} already in the outbox); {} invoice(s) waiting.",
+            plan.actions.len() - new,
+            plan.waiting.len()
+        );
+    }
+    if args.deliver {
+        return deliver(
+            home,
+            DeliverArgs {
+                limit: None,
+                retry_failed: false,
+                json: args.json,
+            },
+        )
+        .await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn now() -> anyhow::Result<impl Fn() -> chrono::DateTime<chrono::Utc>> {
+    let clock = super::clock()?;
+    Ok(move || match clock {
+        crate::runtime::Clock::Fixed(t) => t,
+        crate::runtime::Clock::System => chrono::Utc::now(),
+    })
+}
+
+pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode> {
+    let config = home.config()?;
+    let channels = Channels::new(&config.delivery, home.root().join("letters"))?;
+    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let now = now()?;
+    if args.retry_failed {
+        store.retry_failed(now())?;
+    }
+    let report = deliver::run(&mut store, &channels, now, args.limit).await?;
+    if args.json {
+        json(&report)?;
+    } else {
+        println!(
+            "Delivered {}, retrying later {}, failed {}{}.",
+            report.delivered,
+            report.retrying,
+            report.failed,
+            if report.resumed > 0 {
+                format!(
+                    " ({} interrupted deliveries resumed with their original message ids)",
+                    report.resumed
+                )
+            } else {
+                String::new()
+            }
+        );
+        for e in &report.errors {
+            println!("  {e}");
+        }
+    }
+    Ok(if report.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {
+    let status = match args.status.as_deref() {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            anyhow::anyhow!("--status {s:?}: use pending, sending, delivered or failed")
+        })?),
+        None => None,
+    };
+    let store = SqliteStore::open(&super::sync::database(home)?)?;
+    let entries = store.outbox(status)?;
+    if let Some(key) = &args.show {
+        let found: Vec<_> = entries
+            .iter()
+            .filter(|e| e.action.key.starts_with(key.as_str()))
+            .collect();
+        let [entry] = found.as_slice() else {
+            anyhow::bail!(
+                "{} actions match {key:?}: give more of the key (see `credence outbox`)",
+                found.len()
+            );
+        };
+        if args.json {
+            json(entry)?;
+        } else {
+            let a = &entry.action;
+            println!(
+                "{} · {} · step {} · {} · {} (policy {}, planned for {})\nStatus: {}{}\n",
+                a.key,
+                a.customer_name,
+                a.step,
+                a.channel.as_str(),
+                a.recipient.as_deref().unwrap_or("-"),
+                a.policy_version,
+                a.planned_on,
+                entry.status.as_str(),
+                entry
+                    .receipt
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+            println!("Subject: {}\n\n{}", a.subject, a.body);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.json {
+        json(&entries)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.action.key.clone(),
+                e.action.planned_on.to_string(),
+                e.action.customer_name.clone(),
+                e.action.channel.as_str().into(),
+                e.status.as_str().into(),
+                e.attempts.to_string(),
+                e.action.policy_version.clone(),
+                e.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &[
+                "key", "planned", "customer", "channel", "status", "attempts", "policy", "error"
+            ],
+            &rows
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}

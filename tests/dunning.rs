@@ -1,0 +1,887 @@
+//! Data-driven dunning timelines: each `tests/dunning/timelines/NAME.toml` holds customers,
+//! invoices and events (payments, credit notes, promises, disputes, payment plans, delivery
+//! outages) and the actions expected on each day, with their amounts and charges. The runner
+//! plays every day from `from` to `to` through a real SQLite store exactly as `credence dunning`
+//! followed by `credence deliver` would: plan, queue, deliver. A day not listed must plan
+//! nothing. `tests/dunning/interest.toml` holds hand-checked interest and compensation cases,
+//! one or more per country pack, run through the same planner.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use credence::credit::Policy;
+use credence::credit::policy::{DEFAULT_POLICY, date};
+use credence::dunning::render::{Renderer, Sender};
+use credence::dunning::{self, action::Action};
+use credence::model::*;
+use credence::store::sqlite::SqliteStore;
+use credence::store::{PageCommit, Store};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn some_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    date(d).map(Some)
+}
+
+fn eur() -> String {
+    "EUR".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Timeline {
+    description: String,
+    #[serde(default)]
+    policy: Option<toml::Table>,
+    #[serde(deserialize_with = "date")]
+    from: NaiveDate,
+    #[serde(deserialize_with = "date")]
+    to: NaiveDate,
+    customers: Vec<CaseCustomer>,
+    invoices: Vec<CaseInvoice>,
+    #[serde(default)]
+    events: Vec<Event>,
+    /// Delivery is down on these days (inclusive): actions wait in the outbox.
+    #[serde(default)]
+    outages: Vec<Outage>,
+    expect: Vec<Expect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Outage {
+    #[serde(deserialize_with = "date")]
+    from: NaiveDate,
+    #[serde(deserialize_with = "date")]
+    to: NaiveDate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseCustomer {
+    id: String,
+    name: String,
+    email: Option<String>,
+    language: Option<String>,
+    country: Option<String>,
+    sales_rep: Option<String>,
+    segment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseInvoice {
+    /// Also its number.
+    id: String,
+    customer: String,
+    #[serde(deserialize_with = "date")]
+    issue: NaiveDate,
+    #[serde(deserialize_with = "date")]
+    due: NaiveDate,
+    amount: Decimal,
+    #[serde(default = "eur")]
+    currency: String,
+    /// The day the ledger sync brought it (default: its issue date).
+    #[serde(default, deserialize_with = "some_date")]
+    synced: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Event {
+    #[serde(deserialize_with = "date")]
+    on: NaiveDate,
+    /// A payment applied to an invoice.
+    pay: Option<Pay>,
+    credit_note: Option<CreditNoteEvent>,
+    promise: Option<PromiseEvent>,
+    dispute: Option<DisputeEvent>,
+    /// Resolve the dispute on this invoice.
+    resolve: Option<String>,
+    plan: Option<PlanEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pay {
+    /// Applied to this invoice; none: a payment on account (unapplied).
+    invoice: Option<String>,
+    customer: Option<String>,
+    amount: Decimal,
+    #[serde(default = "eur")]
+    currency: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditNoteEvent {
+    id: String,
+    customer: String,
+    amount: Decimal,
+    #[serde(default = "eur")]
+    currency: String,
+    /// The invoice it settles (none: open credit on account).
+    applies_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromiseEvent {
+    customer: String,
+    amount: Decimal,
+    #[serde(default = "eur")]
+    currency: String,
+    #[serde(deserialize_with = "date")]
+    by: NaiveDate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisputeEvent {
+    invoice: String,
+    reason: String,
+    #[serde(default, deserialize_with = "some_date")]
+    until: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanEvent {
+    customer: String,
+    #[serde(default = "eur")]
+    currency: String,
+    /// [date, amount] pairs.
+    instalments: Vec<(String, Decimal)>,
+    #[serde(default)]
+    invoices: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    #[serde(deserialize_with = "date")]
+    on: NaiveDate,
+    /// "STEP CUSTOMER CURRENCY INVOICE,INVOICE TOTAL CHANNEL", in any order.
+    #[serde(default)]
+    actions: Vec<String>,
+    /// When given, exactly these charges (any order): "INVOICE interest FROM..TO AMOUNT",
+    /// "INVOICE compensation AMOUNT", "INVOICE fee AMOUNT".
+    charges: Option<Vec<String>>,
+    /// Each must be part of some "INVOICE: reason" the plan says is waiting.
+    #[serde(default)]
+    waiting: Vec<String>,
+    /// Each must appear in the body of the day's messages (rendered).
+    #[serde(default)]
+    body_contains: Vec<String>,
+}
+
+const BOOKS: &str = "books";
+
+fn currency(code: &str) -> Currency {
+    Currency::parse(code).expect("case currency")
+}
+
+fn origin(id: &str) -> Origin {
+    Origin {
+        connection: BOOKS.into(),
+        remote_id: id.into(),
+        remote_updated_at: None,
+        deleted: false,
+        raw: None,
+    }
+}
+
+/// The default policy with the case's changes (tables merge, everything else replaces).
+pub fn patched_policy(patch: Option<&toml::Table>) -> Policy {
+    fn merge(base: &mut toml::Table, patch: &toml::Table) {
+        for (k, v) in patch {
+            match (base.get_mut(k), v) {
+                (Some(toml::Value::Table(b)), toml::Value::Table(p)) => merge(b, p),
+                _ => {
+                    base.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    let mut table: toml::Table = toml::from_str(DEFAULT_POLICY).expect("default policy");
+    if let Some(patch) = patch {
+        merge(&mut table, patch);
+    }
+    Policy::parse(
+        &toml::to_string(&table).expect("policy text"),
+        "case policy",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn customer(c: &CaseCustomer) -> Record {
+    Record {
+        origin: origin(&c.id),
+        kind: RecordKind::Customer,
+        body: Some(Body::Customer(Customer {
+            name: c.name.clone(),
+            legal_name: None,
+            identifiers: vec![],
+            addresses: c
+                .country
+                .iter()
+                .map(|country| Address {
+                    country: Some(country.clone()),
+                    ..Address::default()
+                })
+                .collect(),
+            contacts: c
+                .email
+                .iter()
+                .map(|e| Contact {
+                    name: None,
+                    email: Some(e.clone()),
+                    phone: None,
+                    role: None,
+                })
+                .collect(),
+            language: c.language.clone(),
+            currency: None,
+            payment_terms_days: None,
+            sales_rep: c.sales_rep.clone(),
+            segment: c.segment.clone(),
+            parent_remote_id: None,
+            credit_limit: None,
+        })),
+    }
+}
+
+fn document(
+    number: &str,
+    customer: &str,
+    issue: NaiveDate,
+    due: Option<NaiveDate>,
+    total: Decimal,
+    outstanding: Decimal,
+    currency: Currency,
+) -> Document {
+    Document {
+        number: number.into(),
+        customer_remote_id: customer.into(),
+        issue_date: issue,
+        due_date: due,
+        currency,
+        lines: vec![DocumentLine {
+            description: Some("goods".into()),
+            quantity: Some(Decimal::ONE),
+            unit_price: Some(total),
+            net_amount: total,
+            tax_category: Some("O".into()),
+            tax_rate: None,
+            item_id: None,
+        }],
+        allowances_charges: vec![],
+        tax_breakdown: vec![],
+        totals: Totals {
+            line_total: total,
+            allowance_total: Decimal::ZERO,
+            charge_total: Decimal::ZERO,
+            tax_exclusive: total,
+            tax_total: Decimal::ZERO,
+            tax_inclusive: total,
+            prepaid: Decimal::ZERO,
+            rounding: Decimal::ZERO,
+            payable: total,
+        },
+        amount_outstanding: outstanding,
+        status: if outstanding.is_zero() {
+            DocumentStatus::Paid
+        } else {
+            DocumentStatus::Open
+        },
+        terms: None,
+        order_reference: None,
+        contract_reference: None,
+        preceding_invoice: None,
+        delivery_date: None,
+        exchange_rate: None,
+        note: None,
+    }
+}
+
+fn commit(store: &mut SqliteStore, day: NaiveDate, records: Vec<Record>) {
+    if records.is_empty() {
+        return;
+    }
+    store
+        .commit_page(&PageCommit {
+            connection: BOOKS.into(),
+            stream: "all".into(),
+            records,
+            quarantined: vec![],
+            cursor: None,
+            has_more: false,
+            received_at: noon(day),
+        })
+        .expect("commit");
+}
+
+fn noon(day: NaiveDate) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_hms_opt(12, 0, 0).expect("noon"))
+}
+
+/// How an action reads in expectations.
+fn describe(a: &Action) -> String {
+    let mut numbers: Vec<&str> = a.invoices.iter().map(|i| i.number.as_str()).collect();
+    numbers.sort_unstable();
+    format!(
+        "{} {} {} {} {} {}",
+        a.step,
+        a.account.trim_start_matches("books/"),
+        a.currency,
+        numbers.join(","),
+        a.currency.fixed(a.total),
+        a.channel.as_str()
+    )
+}
+
+fn describe_charges(a: &Action) -> Vec<String> {
+    a.charges
+        .iter()
+        .map(|c| match (c.kind, c.from, c.to) {
+            (dunning::action::ChargeKind::Interest, Some(from), Some(to)) => {
+                format!("{} interest {from}..{to} {}", c.number, c.amount)
+            }
+            (kind, _, _) => format!(
+                "{} {} {}",
+                c.number,
+                format!("{kind:?}").to_lowercase(),
+                c.amount
+            ),
+        })
+        .collect()
+}
+
+struct Runner {
+    store: SqliteStore,
+    policy: Policy,
+    renderer: Renderer,
+    /// Invoice id -> (customer, issue, due, amount, outstanding, currency).
+    invoices: BTreeMap<String, (String, NaiveDate, NaiveDate, Decimal, Decimal, Currency)>,
+    payments: usize,
+    _dir: tempfile::TempDir,
+}
+
+impl Runner {
+    fn new(policy: Policy) -> Runner {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Runner {
+            store: SqliteStore::open(&dir.path().join("store.db")).expect("store"),
+            policy,
+            renderer: Renderer::new(
+                Sender {
+                    company: "Acme Supplies Ltd".into(),
+                    payment_instructions: "IBAN DE00 1234 5678 9012 3456 78".into(),
+                },
+                None,
+            )
+            .expect("templates"),
+            invoices: BTreeMap::new(),
+            payments: 0,
+            _dir: dir,
+        }
+    }
+
+    fn invoice_record(&self, id: &str) -> Record {
+        let (customer, issue, due, amount, open, currency) = &self.invoices[id];
+        Record {
+            origin: origin(id),
+            kind: RecordKind::Invoice,
+            body: Some(Body::Invoice(document(
+                id,
+                customer,
+                *issue,
+                Some(*due),
+                *amount,
+                *open,
+                *currency,
+            ))),
+        }
+    }
+
+    /// Reduce an invoice's outstanding amount (a payment or credit note applied to it).
+    fn settle(&mut self, id: &str, amount: Decimal) -> Record {
+        let entry = self
+            .invoices
+            .get_mut(id)
+            .unwrap_or_else(|| panic!("no invoice {id}"));
+        entry.4 = (entry.4 - amount).max(Decimal::ZERO);
+        self.invoice_record(id)
+    }
+
+    fn apply(&mut self, e: &Event) {
+        let mut records = Vec::new();
+        if let Some(p) = &e.pay {
+            self.payments += 1;
+            let id = format!("PAY-{}", self.payments);
+            let customer = match (&p.customer, &p.invoice) {
+                (Some(c), _) => c.clone(),
+                (None, Some(i)) => self.invoices[i].0.clone(),
+                (None, None) => panic!("a payment needs an invoice or a customer"),
+            };
+            records.push(Record {
+                origin: origin(&id),
+                kind: RecordKind::Payment,
+                body: Some(Body::Payment(Payment {
+                    customer_remote_id: Some(customer),
+                    date: e.on,
+                    amount: Money {
+                        amount: p.amount,
+                        currency: currency(&p.currency),
+                    },
+                    reference: None,
+                    method: None,
+                    allocations: p
+                        .invoice
+                        .iter()
+                        .map(|i| Allocation {
+                            target: AllocationTarget::Invoice,
+                            target_remote_id: i.clone(),
+                            amount: p.amount,
+                        })
+                        .collect(),
+                })),
+            });
+            if let Some(i) = &p.invoice {
+                records.push(self.settle(i, p.amount));
+            }
+        }
+        if let Some(c) = &e.credit_note {
+            let open = if c.applies_to.is_some() {
+                Decimal::ZERO
+            } else {
+                c.amount
+            };
+            records.push(Record {
+                origin: origin(&c.id),
+                kind: RecordKind::CreditNote,
+                body: Some(Body::CreditNote(document(
+                    &c.id,
+                    &c.customer,
+                    e.on,
+                    None,
+                    c.amount,
+                    open,
+                    currency(&c.currency),
+                ))),
+            });
+            if let Some(i) = &c.applies_to {
+                records.push(self.settle(i, c.amount));
+            }
+        }
+        commit(&mut self.store, e.on, records);
+        if let Some(p) = &e.promise {
+            self.store
+                .record_promise(&Promise {
+                    customer: format!("{BOOKS}/{}", p.customer),
+                    amount: Money {
+                        amount: p.amount,
+                        currency: currency(&p.currency),
+                    },
+                    promised_for: p.by,
+                    recorded_on: e.on,
+                    by: "case".into(),
+                    note: None,
+                })
+                .expect("promise");
+        }
+        if let Some(d) = &e.dispute {
+            self.store
+                .record_dispute(&Dispute {
+                    id: 0,
+                    invoice: format!("{BOOKS}/{}", d.invoice),
+                    number: d.invoice.clone(),
+                    opened_on: e.on,
+                    until: d.until,
+                    reason: d.reason.clone(),
+                    by: "case".into(),
+                    resolved_on: None,
+                })
+                .expect("dispute");
+        }
+        if let Some(invoice) = &e.resolve {
+            let id = self
+                .store
+                .disputes()
+                .expect("disputes")
+                .into_iter()
+                .find(|d| d.number == *invoice && d.resolved_on.is_none())
+                .map(|d| d.id)
+                .unwrap_or_else(|| panic!("no open dispute on {invoice}"));
+            assert!(self.store.resolve_dispute(id, e.on).expect("resolve"));
+        }
+        if let Some(p) = &e.plan {
+            let c = currency(&p.currency);
+            self.store
+                .record_payment_plan(&PaymentPlan {
+                    id: 0,
+                    customer: format!("{BOOKS}/{}", p.customer),
+                    currency: c,
+                    agreed_on: e.on,
+                    by: "case".into(),
+                    invoices: p.invoices.iter().map(|i| format!("{BOOKS}/{i}")).collect(),
+                    instalments: p
+                        .instalments
+                        .iter()
+                        .map(|(d, amount)| Instalment {
+                            due: d.parse().expect("instalment date"),
+                            amount: Money {
+                                amount: *amount,
+                                currency: c,
+                            },
+                        })
+                        .collect(),
+                    note: None,
+                })
+                .expect("plan");
+        }
+    }
+
+    /// What `credence deliver` does when every channel accepts.
+    fn deliver(&mut self, day: NaiveDate) {
+        while let Some(entry) = self.store.claim_action(noon(day)).expect("claim") {
+            self.store
+                .action_delivered(&entry.action.key, noon(day), "case")
+                .expect("delivered");
+        }
+    }
+}
+
+fn run_timeline(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("read case");
+    let case: Timeline =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(!case.description.is_empty());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut runner = Runner::new(patched_policy(case.policy.as_ref()));
+    let first = NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
+    commit(
+        &mut runner.store,
+        first,
+        case.customers.iter().map(customer).collect(),
+    );
+    for i in &case.invoices {
+        runner.invoices.insert(
+            i.id.clone(),
+            (
+                i.customer.clone(),
+                i.issue,
+                i.due,
+                i.amount,
+                i.amount,
+                currency(&i.currency),
+            ),
+        );
+    }
+    // Invoices synced before the timeline starts are there from the start.
+    for i in case
+        .invoices
+        .iter()
+        .filter(|i| i.synced.unwrap_or(i.issue) < case.from)
+    {
+        let record = runner.invoice_record(&i.id);
+        commit(&mut runner.store, i.synced.unwrap_or(i.issue), vec![record]);
+    }
+    let expected: BTreeMap<NaiveDate, &Expect> = case.expect.iter().map(|e| (e.on, e)).collect();
+    let mut failures = Vec::new();
+    let mut day = case.from;
+    while day <= case.to {
+        let new: Vec<Record> = case
+            .invoices
+            .iter()
+            .filter(|i| i.synced.unwrap_or(i.issue) == day)
+            .map(|i| runner.invoice_record(&i.id))
+            .collect();
+        commit(&mut runner.store, day, new);
+        for e in case.events.iter().filter(|e| e.on == day) {
+            runner.apply(e);
+        }
+        let down = case.outages.iter().any(|o| o.from <= day && day <= o.to);
+        if !down {
+            runner.deliver(day); // What waited during an outage goes out first.
+        }
+        let plan = dunning::plan_run(&runner.store, &runner.policy, &runner.renderer, day, false)
+            .expect("plan");
+        let again = dunning::plan_run(&runner.store, &runner.policy, &runner.renderer, day, false)
+            .expect("plan");
+        let keys = |p: &dunning::Plan| p.actions.iter().map(|a| a.key.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            keys(&plan),
+            keys(&again),
+            "{name} {day}: planning is repeatable"
+        );
+        runner
+            .store
+            .enqueue(&plan.actions, noon(day))
+            .expect("enqueue");
+        // Queueing the same run again adds nothing.
+        assert_eq!(
+            runner
+                .store
+                .enqueue(&again.actions, noon(day))
+                .expect("enqueue"),
+            0
+        );
+        if !down {
+            runner.deliver(day);
+        }
+        let mut got: Vec<String> = plan.actions.iter().map(describe).collect();
+        got.sort();
+        let want = expected.get(&day);
+        let mut wanted: Vec<String> = want.map(|e| e.actions.clone()).unwrap_or_default();
+        wanted.sort();
+        if got != wanted {
+            failures.push(format!(
+                "{name} {day}: actions {got:?}, expected {wanted:?}"
+            ));
+        }
+        if let Some(e) = want {
+            if let Some(charges) = &e.charges {
+                let mut got: Vec<String> = plan.actions.iter().flat_map(describe_charges).collect();
+                let mut charges = charges.clone();
+                got.sort();
+                charges.sort();
+                if got != charges {
+                    failures.push(format!(
+                        "{name} {day}: charges {got:?}, expected {charges:?}"
+                    ));
+                }
+            }
+            let waiting: Vec<String> = plan
+                .waiting
+                .iter()
+                .map(|w| format!("{}: {}", w.invoice, w.reason))
+                .collect();
+            for w in &e.waiting {
+                if !waiting.iter().any(|x| x.contains(w.as_str())) {
+                    failures.push(format!(
+                        "{name} {day}: nothing waiting like {w:?} in {waiting:?}"
+                    ));
+                }
+            }
+            for text in &e.body_contains {
+                if !plan
+                    .actions
+                    .iter()
+                    .any(|a| a.body.contains(text.as_str()) || a.subject.contains(text.as_str()))
+                {
+                    failures.push(format!("{name} {day}: no message contains {text:?}"));
+                }
+            }
+        }
+        day = day.succ_opt().expect("next day");
+    }
+    for e in &case.expect {
+        if e.on < case.from || e.on > case.to {
+            failures.push(format!(
+                "{name}: expectation on {} is outside the timeline",
+                e.on
+            ));
+        }
+    }
+    failures
+}
+
+fn cases(sub: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/dunning")
+        .join(sub);
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn dunning_timelines_give_the_expected_actions_each_day() {
+    let cases = cases("timelines");
+    assert!(cases.len() >= 8, "the timelines are there: {}", cases.len());
+    let failures: Vec<String> = cases.iter().flat_map(|c| run_timeline(c)).collect();
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_timeline_with_a_wrong_expectation_fails() {
+    // The runner must be able to fail: the ladder case with one amount changed.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dunning/timelines/ladder.toml"),
+    )
+    .expect("ladder case");
+    let wrong = text.replace("1045.56", "1045.57");
+    assert_ne!(wrong, text, "the ladder case names the final notice total");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("wrong.toml");
+    std::fs::write(&path, wrong).expect("write");
+    let failures = run_timeline(&path);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InterestFile {
+    case: Vec<InterestCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InterestCase {
+    name: String,
+    /// The customer's country (picks the pack); none: the default pack.
+    country: Option<String>,
+    currency: String,
+    amount: Decimal,
+    #[serde(deserialize_with = "date")]
+    due: NaiveDate,
+    #[serde(deserialize_with = "date")]
+    as_of: NaiveDate,
+    /// Payments applied before `as_of`: [date, amount].
+    #[serde(default)]
+    payments: Vec<(String, Decimal)>,
+    /// Hand-checked: "FROM..TO DAYS RATE AMOUNT" per line.
+    lines: Vec<String>,
+    interest: Decimal,
+    compensation: Option<Decimal>,
+    /// The pack code cited.
+    pack: String,
+}
+
+#[test]
+fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dunning/interest.toml"),
+    )
+    .expect("interest cases");
+    let file: InterestFile = toml::from_str(&text).expect("interest.toml");
+    let mut packs = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    // One step, on the due date: a final notice with interest and compensation.
+    let patch: toml::Table = toml::from_str(
+        r#"
+        [dunning]
+        min_gap_days = 0
+        [[dunning.steps]]
+        code = "final-notice"
+        action = "email"
+        after = "due"
+        days = 1
+        charge = ["interest", "compensation"]
+        "#,
+    )
+    .expect("patch");
+    for case in &file.case {
+        packs.insert(case.pack.clone());
+        let mut runner = Runner::new(patched_policy(Some(&patch)));
+        let c = CaseCustomer {
+            id: "C".into(),
+            name: case.name.clone(),
+            email: Some("ap@example.com".into()),
+            language: None,
+            country: case.country.clone(),
+            sales_rep: None,
+            segment: None,
+        };
+        let issue = case.due - chrono::Duration::days(30);
+        runner.invoices.insert(
+            "I".into(),
+            (
+                "C".into(),
+                issue,
+                case.due,
+                case.amount,
+                case.amount,
+                currency(&case.currency),
+            ),
+        );
+        let invoice = runner.invoice_record("I");
+        commit(&mut runner.store, issue, vec![customer(&c), invoice]);
+        for (day, amount) in &case.payments {
+            runner.apply(&Event {
+                on: day.parse().expect("payment date"),
+                pay: Some(Pay {
+                    invoice: Some("I".into()),
+                    customer: None,
+                    amount: *amount,
+                    currency: case.currency.clone(),
+                }),
+                credit_note: None,
+                promise: None,
+                dispute: None,
+                resolve: None,
+                plan: None,
+            });
+        }
+        let plan = dunning::plan_run(
+            &runner.store,
+            &runner.policy,
+            &runner.renderer,
+            case.as_of,
+            false,
+        )
+        .expect("plan");
+        let Some(action) = plan.actions.first() else {
+            failures.push(format!("{}: no action", case.name));
+            continue;
+        };
+        let interest: Vec<_> = action
+            .charges
+            .iter()
+            .filter(|c| c.kind == dunning::action::ChargeKind::Interest)
+            .collect();
+        let lines: Vec<String> = interest
+            .iter()
+            .flat_map(|c| c.lines.iter())
+            .map(|l| {
+                format!(
+                    "{}..{} {} {} {}",
+                    l.from,
+                    l.to,
+                    l.days,
+                    l.rate.normalize(),
+                    l.amount
+                )
+            })
+            .collect();
+        let total: Decimal = interest.iter().map(|c| c.amount).sum();
+        let compensation = action
+            .charges
+            .iter()
+            .find(|c| c.kind == dunning::action::ChargeKind::Compensation)
+            .map(|c| c.amount);
+        if lines != case.lines || total != case.interest || compensation != case.compensation {
+            failures.push(format!(
+                "{}: lines {lines:?} total {total} compensation {compensation:?}; expected {:?} {} {:?}",
+                case.name, case.lines, case.interest, case.compensation
+            ));
+        }
+        let cited = dunning::law::pack(&case.pack).map(|p| p.cite.clone());
+        if action.law != cited {
+            failures.push(format!(
+                "{}: cites {:?}, expected pack {}",
+                case.name, action.law, case.pack
+            ));
+        }
+    }
+    for pack in ["eu", "fr", "de", "uk", "gr", "lv", "cz", "ro"] {
+        if !packs.contains(pack) {
+            failures.push(format!("no hand-checked case for pack {pack}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
