@@ -9,6 +9,7 @@ mod containment;
 mod credit;
 mod csv;
 mod demo;
+mod dunning;
 mod einvoice;
 mod http;
 mod plugins;

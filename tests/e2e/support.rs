@@ -74,6 +74,18 @@ impl TestHome {
         text(&out.stdout)
     }
 
+    /// Run with environment variables and require success; returns stdout.
+    pub fn ok_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let out = self.run_env(args, env);
+        assert!(
+            out.status.success(),
+            "credence {args:?} failed:\nstdout: {}\nstderr: {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
     /// Run and require failure; returns stdout + stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);

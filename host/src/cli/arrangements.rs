@@ -176,10 +176,11 @@ pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Find an invoice by number or key: (key, number).
+/// Find an invoice by number or key, as the store knows it today: (key, number).
 fn find_invoice(store: &dyn Store, wanted: &str) -> anyhow::Result<(String, String)> {
     let mut found = Vec::new();
-    store.documents_as_of(chrono::Utc::now(), &mut |d| {
+    let now = crate::credit::facts::end_of(today()?);
+    store.documents_as_of(now, &mut |d| {
         if d.kind != DocumentKind::Invoice {
             return;
         }

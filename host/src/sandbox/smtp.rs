@@ -14,6 +14,16 @@ pub async fn serve(
     port: u16,
     mailbox: PathBuf,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    serve_slowly(port, mailbox, std::time::Duration::ZERO).await
+}
+
+/// The same, answering each accepted message only after `delay` (a slow exchange: the window in
+/// which a message is filed but its sender has not heard so yet).
+pub async fn serve_slowly(
+    port: u16,
+    mailbox: PathBuf,
+    delay: std::time::Duration,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     std::fs::create_dir_all(&mailbox)?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
@@ -24,7 +34,7 @@ pub async fn serve(
             };
             let mailbox = mailbox.clone();
             tokio::spawn(async move {
-                if let Err(e) = session(stream, &mailbox).await {
+                if let Err(e) = session(stream, &mailbox, delay).await {
                     tracing::debug!(error = %e, "SMTP session ended");
                 }
             });
@@ -78,7 +88,11 @@ fn file(mailbox: &Path, message: &str, seq: u64) -> std::io::Result<bool> {
     Ok(new)
 }
 
-async fn session(stream: TcpStream, mailbox: &Path) -> std::io::Result<()> {
+async fn session(
+    stream: TcpStream,
+    mailbox: &Path,
+    delay: std::time::Duration,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write
@@ -144,6 +158,7 @@ async fn session(stream: TcpStream, mailbox: &Path) -> std::io::Result<()> {
                     .map_err(std::io::Error::other)??;
                 from = None;
                 rcpt = 0;
+                tokio::time::sleep(delay).await;
                 if new {
                     b"250 2.0.0 queued\r\n"
                 } else {

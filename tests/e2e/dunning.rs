@@ -1,0 +1,515 @@
+//! Dunning through the CLI: `credence dunning --dry-run` previews messages in each customer's
+//! language; `credence dunning` queues (once, however often it runs); `credence deliver` sends
+//! e-mails to a real SMTP exchange on loopback, holds to a signed webhook and calls to
+//! `credence tasks`; disputes and payment plans change what the next run plans; and a delivery
+//! loop killed at random points delivers every message exactly once.
+
+use crate::support::{Server, TestHome, text};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+const NOW: &str = "2026-11-26T12:00:00Z";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn ok(home: &TestHome, args: &[&str]) -> String {
+    home.ok_env(args, &[("CREDENCE_NOW", NOW)])
+}
+
+/// A home with the CSV export in `folder` synced as connection `shop`.
+fn shop(folder: &Path) -> TestHome {
+    let home = TestHome::new();
+    home.install(&["csv-ledger"]);
+    let folder = format!("folder={}", folder.display());
+    ok(
+        &home,
+        &[
+            "connection",
+            "add",
+            "shop",
+            "--plugin",
+            "csv-ledger",
+            "--set",
+            &folder,
+        ],
+    );
+    ok(&home, &["sync"]);
+    home
+}
+
+fn append_config(home: &TestHome, text: &str) {
+    let path = home.path().join("credence.toml");
+    let mut config = std::fs::read_to_string(&path).expect("config");
+    config.push_str(text);
+    std::fs::write(&path, config).expect("config");
+}
+
+/// A mail exchange on loopback for the life of the test.
+struct Exchange {
+    port: u16,
+    mailbox: PathBuf,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Exchange {
+    fn start(delay: Duration) -> Exchange {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailbox = dir.path().join("mailbox");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (addr, _) = runtime
+            .block_on(credence::sandbox::smtp::serve_slowly(
+                0,
+                mailbox.clone(),
+                delay,
+            ))
+            .expect("bind loopback");
+        Exchange {
+            port: addr.port(),
+            mailbox,
+            _dir: dir,
+            _runtime: runtime,
+        }
+    }
+
+    fn configure(&self, home: &TestHome) {
+        append_config(
+            home,
+            &format!(
+                "\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntimeout_s = 10\n",
+                self.port
+            ),
+        );
+    }
+
+    /// Message-ID -> message.
+    fn messages(&self) -> BTreeMap<String, String> {
+        credence::sandbox::smtp::mailbox(&self.mailbox)
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
+    /// Message-ID of every accepted SMTP transaction, repeats included.
+    fn transactions(&self) -> Vec<String> {
+        std::fs::read_to_string(self.mailbox.join("transactions.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(String::from))
+            .collect()
+    }
+}
+
+fn outbox(home: &TestHome) -> Vec<serde_json::Value> {
+    let out = ok(home, &["outbox", "--json"]);
+    serde_json::from_str::<serde_json::Value>(&out)
+        .expect("outbox json")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn keys_by(entries: &[serde_json::Value], channel: &str) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e["action"]["channel"] == channel)
+        .map(|e| e["action"]["key"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_dry_run_shows_the_messages_in_each_customers_language_and_queues_nothing() {
+    let home = shop(&repo("plugins/csv/sample"));
+    let out = ok(&home, &["dunning", "--dry-run"]);
+    for expected in [
+        "Sauf erreur de notre part, les factures suivantes restent impayées",
+        "nach unseren Unterlagen sind die folgenden Rechnungen noch offen",
+        "Σύμφωνα με τα στοιχεία μας",
+        "Saskaņā ar mūsu datiem",
+        "podle našich záznamů",
+        "Conform evidențelor noastre",
+        "why: F-2026-1002: 42 days overdue",
+        "Dry run: nothing queued.",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+    assert!(outbox(&home).is_empty(), "a dry run queues nothing");
+
+    let plan: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["dunning", "--dry-run", "--json"])).expect("json");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("schemas/json/dunning-plan.schema.json")).expect("schema"),
+    )
+    .expect("schema json");
+    let validator = jsonschema::validator_for(&schema).expect("schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&plan)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(plan["as_of"], "2026-11-26");
+}
+
+#[test]
+fn queued_actions_go_out_once_by_smtp_and_calls_become_tasks() {
+    let home = shop(&repo("plugins/csv/sample"));
+    let exchange = Exchange::start(Duration::ZERO);
+    exchange.configure(&home);
+
+    let first = ok(&home, &["dunning"]);
+    assert!(
+        first.contains("Queued 6 new action(s) for 2026-11-26"),
+        "{first}"
+    );
+    let again = ok(&home, &["dunning"]);
+    assert!(
+        again.contains("Queued 0 new action(s)"),
+        "planning twice queues once: {again}"
+    );
+
+    let delivered = ok(&home, &["deliver"]);
+    assert!(
+        delivered.contains("Delivered 6, retrying later 0, failed 0"),
+        "{delivered}"
+    );
+    assert!(ok(&home, &["deliver"]).contains("Delivered 0"));
+    let messages = exchange.messages();
+    let emails = keys_by(&outbox(&home), "email");
+    assert_eq!(emails.len(), 6);
+    for key in &emails {
+        let id = format!("<{key}@credence.invalid>");
+        let message = messages
+            .get(&id)
+            .unwrap_or_else(|| panic!("{id} not delivered"));
+        assert!(message.contains("Subject:"), "{message}");
+    }
+    let dupont = messages
+        .values()
+        .find(|m| m.contains("compta@atelier-dupont.example"))
+        .expect("the French customer's message");
+    assert!(dupont.contains("relance de paiement"), "{dupont}");
+    assert_eq!(
+        exchange.transactions().len(),
+        6,
+        "one SMTP transaction per message"
+    );
+
+    // Three days later: the call step (8 days after due) for those whose reminder went out.
+    let later = [("CREDENCE_NOW", "2026-11-29T12:00:00Z")];
+    let out = home.ok_env(&["dunning", "--deliver"], &later);
+    assert!(out.contains("call"), "{out}");
+    let tasks = home.ok_env(&["tasks"], &later);
+    assert!(tasks.contains("Call Atelier Dupont"), "{tasks}");
+    let calls = keys_by(&outbox(&home), "task");
+    assert!(calls.len() >= 2, "{calls:?}");
+    home.ok_env(
+        &[
+            "tasks",
+            "done",
+            &calls[0][..12],
+            "--note",
+            "will pay Friday",
+        ],
+        &later,
+    );
+    home.ok_env(
+        &["tasks", "snooze", &calls[1], "--until", "2026-12-02"],
+        &later,
+    );
+    let open = home.ok_env(&["tasks", "--json"], &later);
+    assert!(
+        !open.contains(&calls[0]) && !open.contains(&calls[1]),
+        "{open}"
+    );
+    let after = home.ok_env(
+        &["tasks", "--json"],
+        &[("CREDENCE_NOW", "2026-12-02T09:00:00Z")],
+    );
+    assert!(
+        after.contains(&calls[1]) && !after.contains(&calls[0]),
+        "{after}"
+    );
+    let wrong = home.fails(&["tasks", "done", "no-such-task"]);
+    assert!(wrong.contains("no task \"no-such-task\""), "{wrong}");
+}
+
+/// Runs `credence deliver` up to `runs` times, killing each with SIGKILL after a pseudo-random
+/// delay unless it finished first; returns how many runs were killed.
+fn deliver_with_kills(home: &TestHome, seed: u64, runs: usize) -> usize {
+    let mut state = seed;
+    let mut kills = 0;
+    for _ in 0..runs {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = Duration::from_millis(30 + (state >> 33) % 270);
+        let mut child = home
+            .command(&["deliver"])
+            .env("CREDENCE_NOW", NOW)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn deliver");
+        std::thread::sleep(delay);
+        match child.try_wait().expect("wait") {
+            Some(_) => return kills,
+            None => {
+                child.kill().expect("SIGKILL");
+                child.wait().expect("reap");
+                kills += 1;
+            }
+        }
+    }
+    kills
+}
+
+#[test]
+fn a_delivery_loop_killed_at_random_points_delivers_each_message_exactly_once() {
+    // 240 customers in seven languages, each with an overdue invoice.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let languages = ["en", "fr", "de", "el", "lv", "cs", "ro"];
+    let mut customers = String::from(
+        "id,name,legal_name,vat_number,company_number,country,email,phone,language,currency,payment_terms_days,sales_rep,segment,credit_limit,updated_at\n",
+    );
+    let mut invoices = String::from(
+        "id,number,customer_id,issue_date,due_date,currency,net,tax,total,outstanding,status,terms_days,discount_percent,discount_days,tax_rate,order_reference,updated_at\n",
+    );
+    for i in 0..240 {
+        customers.push_str(&format!(
+            "K{i:03},Customer {i},Customer {i} Ltd,,,,ap{i}@customer.example,,{},EUR,30,,,,2026-09-01T08:00:00Z\n",
+            languages[i % languages.len()]
+        ));
+        invoices.push_str(&format!(
+            "V{i:03},INV-{i:04},K{i:03},2026-09-01,2026-10-01,EUR,100.00,20.00,120.00,120.00,open,30,,,20,,2026-09-01T10:00:00Z\n"
+        ));
+    }
+    std::fs::write(dir.path().join("customers.csv"), customers).expect("csv");
+    std::fs::write(dir.path().join("invoices.csv"), invoices).expect("csv");
+    let home = shop(dir.path());
+    // A slow exchange: each message is filed 15 ms before its sender hears so, the window in
+    // which a kill leaves the sender unsure.
+    let exchange = Exchange::start(Duration::from_millis(15));
+    exchange.configure(&home);
+    let queued = ok(&home, &["dunning"]);
+    assert!(queued.contains("Queued 240 new action(s)"), "{queued}");
+
+    let kills = deliver_with_kills(&home, 7, 10);
+    assert!(kills >= 3, "the loop was killed mid-run ({kills} kills)");
+    let last = ok(&home, &["deliver"]);
+    assert!(last.contains("failed 0"), "{last}");
+
+    let entries = outbox(&home);
+    assert!(
+        entries.iter().all(|e| e["status"] == "delivered"),
+        "everything delivered"
+    );
+    let keys = keys_by(&entries, "email");
+    assert_eq!(keys.len(), 240);
+    let messages = exchange.messages();
+    assert_eq!(
+        messages.len(),
+        240,
+        "each message is in the mailbox once, none lost"
+    );
+    for key in &keys {
+        assert!(
+            messages.contains_key(&format!("<{key}@credence.invalid>")),
+            "{key} lost"
+        );
+    }
+    // A transaction is repeated only for the message a killed run was sending: at most one
+    // per kill, always under the same Message-ID (the exchange keeps the first copy).
+    let transactions = exchange.transactions();
+    let repeats = transactions.len() - 240;
+    assert!(
+        repeats <= kills,
+        "{repeats} repeated transactions for {kills} kills"
+    );
+    let distinct: std::collections::BTreeSet<&String> = transactions.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        240,
+        "no transaction outside the outbox's messages"
+    );
+}
+
+#[test]
+fn holds_and_hand_offs_go_to_a_signed_webhook_and_failures_are_retried() {
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::{Arc, Mutex};
+    let home = shop(&repo("plugins/csv/sample"));
+    let received: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>> = Arc::default();
+    let calls = Arc::new(Mutex::new(0usize));
+    let sink = received.clone();
+    let router = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let sink = sink.clone();
+            let calls = calls.clone();
+            async move {
+                let mut n = calls.lock().expect("lock");
+                *n += 1;
+                if *n == 1 {
+                    return StatusCode::SERVICE_UNAVAILABLE; // The first attempt fails.
+                }
+                sink.lock().expect("lock").push((headers, body.to_vec()));
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let server = Server::start(router);
+    append_config(
+        &home,
+        &format!(
+            "\n[delivery.webhook]\nurl = \"{}/hooks\"\nsecret_env = \"TEST_HOOK_SECRET\"\n",
+            server.url()
+        ),
+    );
+    // A ladder of one step: hold everything overdue.
+    let path = home.path().join("policy.toml");
+    let mut policy: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).expect("policy")).expect("policy toml");
+    let step: toml::Table =
+        toml::from_str("code = \"hold\"\naction = \"hold\"\nafter = \"due\"\ndays = 1\n")
+            .expect("step");
+    policy
+        .get_mut("dunning")
+        .and_then(|d| d.as_table_mut())
+        .expect("dunning section")
+        .insert(
+            "steps".into(),
+            toml::Value::Array(vec![toml::Value::Table(step)]),
+        );
+    std::fs::write(&path, toml::to_string(&policy).expect("toml")).expect("policy");
+
+    let env = [("CREDENCE_NOW", NOW), ("TEST_HOOK_SECRET", "s3cret")];
+    let out = home.ok_env(&["dunning", "--deliver"], &env);
+    assert!(
+        out.contains("retrying later 1"),
+        "the 503 is retried later: {out}"
+    );
+    // The retry is due a minute later.
+    let later = [
+        ("CREDENCE_NOW", "2026-11-26T12:05:00Z"),
+        ("TEST_HOOK_SECRET", "s3cret"),
+    ];
+    let out = home.ok_env(&["deliver"], &later);
+    assert!(out.contains("failed 0"), "{out}");
+    let received = received.lock().expect("lock");
+    let entries = outbox(&home);
+    let hooks = keys_by(&entries, "webhook");
+    assert_eq!(received.len(), hooks.len(), "each hold posted once");
+    assert!(hooks.len() >= 6, "{hooks:?}");
+    for (headers, body) in received.iter() {
+        use hmac::Mac;
+        let key = headers["idempotency-key"].to_str().expect("key");
+        assert!(hooks.iter().any(|h| h == key), "{key}");
+        let signature = headers["credence-signature"].to_str().expect("signature");
+        let (t, v1) = signature
+            .strip_prefix("t=")
+            .and_then(|s| s.split_once(",v1="))
+            .expect("t=..,v1=..");
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").expect("hmac");
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(body);
+        assert_eq!(
+            hex::encode(mac.finalize().into_bytes()),
+            v1,
+            "signature of {key}"
+        );
+        let event: serde_json::Value = serde_json::from_slice(body).expect("json");
+        assert_eq!(event["event"], "dunning.hold");
+    }
+    let missing = home.run_env(&["deliver"], &[("CREDENCE_NOW", NOW)]);
+    assert!(
+        text(&missing.stderr).contains("TEST_HOOK_SECRET"),
+        "a missing secret is named: {}",
+        text(&missing.stderr)
+    );
+}
+
+#[test]
+fn disputes_and_payment_plans_change_what_the_next_run_plans() {
+    let home = shop(&repo("plugins/csv/sample"));
+    let out = ok(
+        &home,
+        &[
+            "dispute",
+            "F-2026-1002",
+            "--reason",
+            "goods damaged",
+            "--by",
+            "Claire",
+        ],
+    );
+    assert!(
+        out.contains("Dispute 1 recorded on invoice F-2026-1002"),
+        "{out}"
+    );
+    let preview = ok(&home, &["dunning", "--dry-run"]);
+    assert!(
+        preview.contains("F-2026-1002: disputed since 2026-11-26 by Claire: goods damaged"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("why: F-2026-1003: 7 days overdue"),
+        "{preview}"
+    );
+    ok(&home, &["dispute", "--resolve", "1"]);
+    assert!(ok(&home, &["dunning", "--dry-run"]).contains("why: F-2026-1002: 42 days overdue"));
+    let unknown = home.fails(&["dispute", "F-9999", "--reason", "x", "--by", "y"]);
+    assert!(unknown.contains("no invoice \"F-9999\""), "{unknown}");
+
+    let out = ok(
+        &home,
+        &[
+            "payment-plan",
+            "shop/C002",
+            "--currency",
+            "EUR",
+            "--instalment",
+            "2026-12-15=14280",
+            "--instalment",
+            "2027-01-15=22015",
+            "--invoice",
+            "F-2026-1004",
+            "--invoice",
+            "F-2026-1005",
+            "--by",
+            "Jonas",
+        ],
+    );
+    assert!(out.contains("2 instalment(s), EUR 36295 in all"), "{out}");
+    let preview = ok(&home, &["dunning", "--dry-run"]);
+    assert!(
+        !preview.contains("Müller Maschinenbau "),
+        "the plan took C002 off the ladder:\n{preview}"
+    );
+    let december = ok(&home, &["dunning", "--dry-run", "--as-of", "2026-12-20"]);
+    assert!(
+        december.contains("P1-1/2"),
+        "the first instalment is chased:\n{december}"
+    );
+    let bad = home.fails(&[
+        "payment-plan",
+        "shop/C002",
+        "--currency",
+        "EUR",
+        "--instalment",
+        "soon=5",
+        "--by",
+        "x",
+    ]);
+    assert!(
+        bad.contains("write DATE=AMOUNT") || bad.contains("is not a date"),
+        "{bad}"
+    );
+}
