@@ -346,7 +346,8 @@ fn holds_and_hand_offs_go_to_a_signed_webhook_and_failures_are_retried() {
     use axum::http::{HeaderMap, StatusCode};
     use std::sync::{Arc, Mutex};
     let home = shop(&repo("plugins/csv/sample"));
-    let received: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>> = Arc::default();
+    type Posts = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+    let received: Posts = Arc::default();
     let calls = Arc::new(Mutex::new(0usize));
     let sink = received.clone();
     let router = axum::Router::new().route(
