@@ -32,6 +32,11 @@ fn the_demo_runs_the_whole_job() {
         "shop/C005 Novák Stavby cash-only",
         "shop/C007 Harbour Foods ok 46800.00 12636.00 34164.00",
         "$ credence credit shop/C002",
+        "$ credence dunning --dry-run",
+        "Atelier Dupont reminder email fr F-2026-1002 F-2026-1003 EUR 3960.00",
+        "Novák Stavby reminder email cs F-2026-1009 CZK 181500.00",
+        "Sauf erreur de notre part, les factures suivantes restent impayées",
+        "nach unseren Unterlagen sind die folgenden Rechnungen noch offen:",
         "The runaway connection was stopped at its CPU limit; every other connection completed.",
     ] {
         assert!(

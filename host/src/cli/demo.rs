@@ -65,6 +65,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         std::env::temp_dir().join(format!("credence-demo-{}", std::process::id()))
     });
     let home = Home::init(&root, true)?;
+    // The sender the demo's messages are signed by.
+    let config = std::fs::read_to_string(home.config_path())?
+        .replace("company = \"Credit control\"", "company = \"Demo Supplies Ltd\"")
+        .replace(
+            "payment_instructions = \"\"",
+            "payment_instructions = \"IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX, quoting the invoice numbers.\"",
+        );
+    std::fs::write(home.config_path(), config)?;
     println!("Demo home: {}\n", root.display());
     let runtime = super::runtime_for(&home)?;
     let registry = home.registry();
@@ -161,6 +169,33 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("\n$ credence credit {}", d.account);
         print!("{}", super::credit::explain(d, &eval));
     }
+
+    println!("\n$ credence dunning --dry-run   (the sample export's customers)");
+    let store = crate::store::sqlite::SqliteStore::open(&super::sync::database(&home)?)?;
+    let mut plan = super::dunning::plan(&home, &store, super::credit::today()?)?;
+    let all = plan.actions.len();
+    plan.actions.retain(|a| a.account.starts_with("shop/"));
+    print!("{}", super::dunning::actions_table(&plan));
+    println!(
+        "({} more actions for the example ledger's accounts, which have no e-mail addresses: letters)",
+        all - plan.actions.len()
+    );
+    // Two of the messages, each in its customer's language.
+    let mut shown = Vec::new();
+    for a in &plan.actions {
+        if shown.len() < 2 && !shown.contains(&a.language) && a.language != "en" {
+            shown.push(a.language.clone());
+            println!(
+                "\n── {} ({}) → {}\nSubject: {}\n\n{}",
+                a.customer_name,
+                a.language,
+                a.recipient.as_deref().unwrap_or("letter"),
+                a.subject,
+                a.body.trim_end()
+            );
+        }
+    }
+    drop(store);
 
     // Only the deliberately broken plugin may fail, and only at its limit.
     let ok = monitored == ExitCode::SUCCESS
