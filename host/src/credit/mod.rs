@@ -33,7 +33,7 @@ pub fn evaluate(
     as_of: NaiveDate,
 ) -> Result<Evaluation, StoreError> {
     let book = facts::read(store, as_of)?;
-    Ok(rules::evaluate(book, policy, as_of))
+    Ok(rules::evaluate(&book, policy, as_of))
 }
 
 /// The policy file at `path`, or the built-in default when there is none; also says which

@@ -371,8 +371,8 @@ impl Situation<'_> {
 }
 
 /// Evaluate every account.
-pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
-    let tallies = tally(&book, policy, as_of);
+pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
+    let tallies = tally(book, policy, as_of);
     let currency = policy.currency;
     // Per account: its reports, newest first (by report date, then connection), and alerts.
     let mut per_account: Vec<Vec<&ReportFact>> = vec![Vec::new(); book.accounts.len()];
@@ -427,8 +427,7 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
     }
 
     let mut customers = Vec::with_capacity(book.accounts.len());
-    let accounts = book.accounts;
-    for (i, account) in accounts.into_iter().enumerate() {
+    for (i, account) in book.accounts.iter().enumerate() {
         let t = &tallies[i];
         let facts = &per_account[i];
         let newest = facts.first().map(|f| &f.report);
@@ -690,10 +689,10 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let mut alerts = std::mem::take(&mut alert_lists[i]);
         alerts.sort_by(|a, b| (a.recorded, &a.code).cmp(&(b.recorded, &b.code)));
         customers.push(Decision {
-            account: account.id,
-            name: account.name,
-            members: account.members,
-            segment: account.segment,
+            account: account.id.clone(),
+            name: account.name.clone(),
+            members: account.members.clone(),
+            segment: account.segment.clone(),
             state,
             currency,
             limit: currency.fixed(limit),
@@ -744,6 +743,6 @@ pub fn evaluate(book: Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
             .map(|d| d.account.clone())
             .collect(),
         customers,
-        unmatched_promises: book.unmatched_promises,
+        unmatched_promises: book.unmatched_promises.clone(),
     }
 }

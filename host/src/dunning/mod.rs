@@ -44,6 +44,22 @@ pub fn plan_run(
     as_of: NaiveDate,
     webhook: bool,
 ) -> Result<Plan, DunningError> {
+    let mut plan = plan_actions(store, policy, as_of, webhook)?;
+    for action in &mut plan.actions {
+        let template = action.template.clone();
+        let law = action.law.clone().unwrap_or_default();
+        renderer.render(action, &template, &law)?;
+    }
+    Ok(plan)
+}
+
+/// Plan the run for `as_of` without rendering the messages (subjects and bodies empty).
+pub fn plan_actions(
+    store: &dyn Store,
+    policy: &Policy,
+    as_of: NaiveDate,
+    webhook: bool,
+) -> Result<Plan, StoreError> {
     let book = facts::read(store, as_of)?;
     let history = store.dunning_history()?;
     let disputes = store.disputes()?;
@@ -57,18 +73,12 @@ pub fn plan_run(
         plans: &plans,
         webhook,
     };
-    let mut plan = plan::plan(&inputs, policy, as_of);
-    for action in &mut plan.actions {
-        let template = action.template.clone();
-        let law = action.law.clone().unwrap_or_default();
-        renderer.render(action, &template, &law)?;
-    }
-    Ok(plan)
+    Ok(plan::plan(&inputs, policy, as_of))
 }
 
 /// Each account's credit state (book order), from the credit policy.
 pub fn credit_states(book: &facts::Book, policy: &Policy, as_of: NaiveDate) -> Vec<CreditState> {
-    let evaluation = rules::evaluate(book.clone(), policy, as_of);
+    let evaluation = rules::evaluate(book, policy, as_of);
     let by_id: HashMap<&str, CreditState> = evaluation
         .customers
         .iter()

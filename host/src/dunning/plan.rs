@@ -64,7 +64,34 @@ struct Item<'a> {
 struct Candidate<'a> {
     item: Item<'a>,
     step: usize,
-    why: String,
+    why: Why<'a>,
+}
+
+/// Why an item is due for its step; written out only for the actions that go out.
+enum Why<'a> {
+    Due,
+    AfterLast(&'a Level),
+    Escalated(String),
+}
+
+impl Why<'_> {
+    fn sentence(&self, item: &Item<'_>, as_of: NaiveDate) -> String {
+        match self {
+            Why::Escalated(s) => format!("{}: {s}", item.number),
+            Why::AfterLast(l) => format!(
+                "{}: {} days after its last step ({} on {})",
+                item.number,
+                days(l.on, as_of),
+                l.step,
+                l.on
+            ),
+            Why::Due => match days(item.due, as_of) {
+                late if late > 0 => format!("{}: {late} days overdue", item.number),
+                0 => format!("{}: due today", item.number),
+                late => format!("{}: due in {} days", item.number, -late),
+            },
+        }
+    }
 }
 
 fn days(from: NaiveDate, to: NaiveDate) -> i64 {
@@ -383,26 +410,15 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
             }
             let trigger = add_days(anchor, step.days);
             if let Some(why) = escalate.take() {
-                candidates.push(Candidate { item, step: s, why });
+                candidates.push(Candidate {
+                    item,
+                    step: s,
+                    why: Why::Escalated(why),
+                });
             } else if trigger <= as_of {
                 let why = match (step.after, level) {
-                    (Anchor::LastReminder, Some(l)) => format!(
-                        "{}: {} days after its last step ({} on {})",
-                        item.number,
-                        days(l.on, as_of),
-                        l.step,
-                        l.on
-                    ),
-                    _ => {
-                        let late = days(item.due, as_of);
-                        if late > 0 {
-                            format!("{}: {late} days overdue", item.number)
-                        } else if late == 0 {
-                            format!("{}: due today", item.number)
-                        } else {
-                            format!("{}: due in {} days", item.number, -late)
-                        }
-                    }
+                    (Anchor::LastReminder, Some(l)) => Why::AfterLast(l),
+                    _ => Why::Due,
                 };
                 candidates.push(Candidate { item, step: s, why });
             }
@@ -431,6 +447,18 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
         }
     }
 
+    let version = policy.version();
+    let mut credits: HashMap<(u32, Currency), Decimal> = HashMap::new();
+    for c in &book.credits {
+        *credits.entry((c.account, c.currency)).or_default() += c.amount;
+    }
+    let context = Context {
+        inputs,
+        policy,
+        as_of,
+        version: &version,
+        credits: &credits,
+    };
     let mut actions = Vec::new();
     for ((account_index, kind, currency), list) in groups {
         let account = &book.accounts[account_index as usize];
@@ -473,7 +501,7 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
                 continue;
             }
         }
-        if let Some(action) = build(inputs, policy, as_of, account, kind, currency, &list) {
+        if let Some(action) = build(&context, account, kind, currency, &list) {
             actions.push(action);
         } else {
             hold_all(&mut waiting, "settled by credit on account");
@@ -481,22 +509,36 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
     }
     Plan {
         as_of,
-        policy_version: policy.version(),
+        policy_version: version,
         actions,
         waiting,
     }
 }
 
+/// What every action of a run shares.
+struct Context<'a> {
+    inputs: &'a Inputs<'a>,
+    policy: &'a Policy,
+    as_of: NaiveDate,
+    version: &'a str,
+    /// Open credit per account and currency.
+    credits: &'a HashMap<(u32, Currency), Decimal>,
+}
+
 /// The action for one group, or `None` when credit on account settles it.
 fn build(
-    inputs: &Inputs<'_>,
-    policy: &Policy,
-    as_of: NaiveDate,
+    context: &Context<'_>,
     account: &AccountFacts,
     kind: ActionKind,
     currency: Currency,
     list: &[Candidate<'_>],
 ) -> Option<Action> {
+    let Context {
+        inputs,
+        policy,
+        as_of,
+        ..
+    } = *context;
     let dunning = &policy.dunning;
     let top = list.iter().map(|c| c.step).max().unwrap_or(0);
     let step = &dunning.steps[top];
@@ -510,7 +552,10 @@ fn build(
         .or_else(|| law::pack(&dunning.law.default_pack));
     let mut invoices = Vec::with_capacity(list.len());
     let mut charges = Vec::new();
-    let mut why: Vec<String> = list.iter().map(|c| c.why.clone()).collect();
+    let mut why: Vec<String> = list
+        .iter()
+        .map(|c| c.why.sentence(&c.item, as_of))
+        .collect();
     for c in list {
         let item = &c.item;
         let own = &dunning.steps[c.step];
@@ -567,15 +612,10 @@ fn build(
         }
     }
     let credit: Decimal = if matches!(kind, ActionKind::Email | ActionKind::Letter) {
-        inputs
-            .book
-            .credits
-            .iter()
-            .filter(|c| {
-                c.account as usize == list[0].item.account as usize && c.currency == currency
-            })
-            .map(|c| c.amount)
-            .sum()
+        list.first()
+            .and_then(|c| context.credits.get(&(c.item.account, currency)))
+            .copied()
+            .unwrap_or_default()
     } else {
         Decimal::ZERO
     };
@@ -623,7 +663,7 @@ fn build(
         step: step.code.clone(),
         currency,
         planned_on: as_of,
-        policy_version: policy.version(),
+        policy_version: context.version.to_string(),
         language: language_for(
             account.contact.language.as_deref(),
             &dunning.fallback_language,
