@@ -68,7 +68,7 @@ struct CaseCustomer {
     segment: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct CaseInvoice {
     /// Also its number.
@@ -84,6 +84,8 @@ struct CaseInvoice {
     /// The day the ledger sync brought it (default: its issue date).
     #[serde(default, deserialize_with = "some_date")]
     synced: Option<NaiveDate>,
+    /// Early-payment discount: [percent, days from issue].
+    discount: Option<(Decimal, u32)>,
 }
 
 #[derive(Deserialize)]
@@ -251,15 +253,28 @@ fn customer(c: &CaseCustomer) -> Record {
     }
 }
 
-fn document(
-    number: &str,
-    customer: &str,
+struct Doc<'a> {
+    number: &'a str,
+    customer: &'a str,
     issue: NaiveDate,
     due: Option<NaiveDate>,
     total: Decimal,
     outstanding: Decimal,
     currency: Currency,
-) -> Document {
+    discount: Option<(Decimal, u32)>,
+}
+
+fn document(d: Doc<'_>) -> Document {
+    let Doc {
+        number,
+        customer,
+        issue,
+        due,
+        total,
+        outstanding,
+        currency,
+        discount,
+    } = d;
     Document {
         number: number.into(),
         customer_remote_id: customer.into(),
@@ -294,7 +309,12 @@ fn document(
         } else {
             DocumentStatus::Open
         },
-        terms: None,
+        terms: discount.map(|(percent, days)| PaymentTerms {
+            description: None,
+            net_days: None,
+            discount_percent: Some(percent),
+            discount_days: Some(days),
+        }),
         order_reference: None,
         contract_reference: None,
         preceding_invoice: None,
@@ -361,8 +381,9 @@ struct Runner {
     store: SqliteStore,
     policy: Policy,
     renderer: Renderer,
-    /// Invoice id -> (customer, issue, due, amount, outstanding, currency).
-    invoices: BTreeMap<String, (String, NaiveDate, NaiveDate, Decimal, Decimal, Currency)>,
+    invoices: BTreeMap<String, CaseInvoice>,
+    /// Invoice id -> what is still open.
+    open: BTreeMap<String, Decimal>,
     payments: usize,
     _dir: tempfile::TempDir,
 }
@@ -382,35 +403,41 @@ impl Runner {
             )
             .expect("templates"),
             invoices: BTreeMap::new(),
+            open: BTreeMap::new(),
             payments: 0,
             _dir: dir,
         }
     }
+    fn add_invoice(&mut self, invoice: CaseInvoice) {
+        self.open.insert(invoice.id.clone(), invoice.amount);
+        self.invoices.insert(invoice.id.clone(), invoice);
+    }
 
     fn invoice_record(&self, id: &str) -> Record {
-        let (customer, issue, due, amount, open, currency) = &self.invoices[id];
+        let i = &self.invoices[id];
         Record {
             origin: origin(id),
             kind: RecordKind::Invoice,
-            body: Some(Body::Invoice(document(
-                id,
-                customer,
-                *issue,
-                Some(*due),
-                *amount,
-                *open,
-                *currency,
-            ))),
+            body: Some(Body::Invoice(document(Doc {
+                number: id,
+                customer: &i.customer,
+                issue: i.issue,
+                due: Some(i.due),
+                total: i.amount,
+                outstanding: self.open[id],
+                currency: currency(&i.currency),
+                discount: i.discount,
+            }))),
         }
     }
 
     /// Reduce an invoice's outstanding amount (a payment or credit note applied to it).
     fn settle(&mut self, id: &str, amount: Decimal) -> Record {
-        let entry = self
-            .invoices
+        let open = self
+            .open
             .get_mut(id)
             .unwrap_or_else(|| panic!("no invoice {id}"));
-        entry.4 = (entry.4 - amount).max(Decimal::ZERO);
+        *open = (*open - amount).max(Decimal::ZERO);
         self.invoice_record(id)
     }
 
@@ -421,7 +448,7 @@ impl Runner {
             let id = format!("PAY-{}", self.payments);
             let customer = match (&p.customer, &p.invoice) {
                 (Some(c), _) => c.clone(),
-                (None, Some(i)) => self.invoices[i].0.clone(),
+                (None, Some(i)) => self.invoices[i].customer.clone(),
                 (None, None) => panic!("a payment needs an invoice or a customer"),
             };
             records.push(Record {
@@ -460,15 +487,16 @@ impl Runner {
             records.push(Record {
                 origin: origin(&c.id),
                 kind: RecordKind::CreditNote,
-                body: Some(Body::CreditNote(document(
-                    &c.id,
-                    &c.customer,
-                    e.on,
-                    None,
-                    c.amount,
-                    open,
-                    currency(&c.currency),
-                ))),
+                body: Some(Body::CreditNote(document(Doc {
+                    number: &c.id,
+                    customer: &c.customer,
+                    issue: e.on,
+                    due: None,
+                    total: c.amount,
+                    outstanding: open,
+                    currency: currency(&c.currency),
+                    discount: None,
+                }))),
             });
             if let Some(i) = &c.applies_to {
                 records.push(self.settle(i, c.amount));
@@ -569,17 +597,7 @@ fn run_timeline(path: &Path) -> Vec<String> {
         case.customers.iter().map(customer).collect(),
     );
     for i in &case.invoices {
-        runner.invoices.insert(
-            i.id.clone(),
-            (
-                i.customer.clone(),
-                i.issue,
-                i.due,
-                i.amount,
-                i.amount,
-                currency(&i.currency),
-            ),
-        );
+        runner.add_invoice(i.clone());
     }
     // Invoices synced before the timeline starts are there from the start.
     for i in case
@@ -798,17 +816,16 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
             segment: None,
         };
         let issue = case.due - chrono::Duration::days(30);
-        runner.invoices.insert(
-            "I".into(),
-            (
-                "C".into(),
-                issue,
-                case.due,
-                case.amount,
-                case.amount,
-                currency(&case.currency),
-            ),
-        );
+        runner.add_invoice(CaseInvoice {
+            id: "I".into(),
+            customer: "C".into(),
+            issue,
+            due: case.due,
+            amount: case.amount,
+            currency: case.currency.clone(),
+            synced: None,
+            discount: None,
+        });
         let invoice = runner.invoice_record("I");
         commit(&mut runner.store, issue, vec![customer(&c), invoice]);
         for (day, amount) in &case.payments {

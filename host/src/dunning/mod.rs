@@ -46,6 +46,7 @@ pub fn plan_run(
 ) -> Result<Plan, DunningError> {
     let mut plan = plan_actions(store, policy, as_of, webhook)?;
     for action in &mut plan.actions {
+        discounts(store, action, as_of)?;
         let template = action.template.clone();
         let law = action.law.clone().unwrap_or_default();
         renderer.render(action, &template, &law)?;
@@ -74,6 +75,42 @@ pub fn plan_actions(
         webhook,
     };
     Ok(plan::plan(&inputs, policy, as_of))
+}
+
+/// Early-payment discounts still open on the invoices of a message (read from the documents
+/// themselves: only messages before the due date mention them, a handful per run).
+fn discounts(
+    store: &dyn Store,
+    action: &mut action::Action,
+    as_of: NaiveDate,
+) -> Result<(), StoreError> {
+    if action
+        .invoices
+        .iter()
+        .all(|i| i.days_overdue > 0 || i.due < as_of)
+    {
+        return Ok(());
+    }
+    for invoice in &mut action.invoices {
+        let Some((connection, remote_id)) = invoice.key.split_once('/') else {
+            continue;
+        };
+        let Some(record) =
+            store.record(crate::model::RecordKind::Invoice, connection, remote_id)?
+        else {
+            continue;
+        };
+        if let Some(crate::model::Body::Invoice(doc)) = record.body
+            && let Some(terms) = doc.terms
+            && let (Some(percent), Some(days)) = (terms.discount_percent, terms.discount_days)
+        {
+            let until = doc.issue_date + chrono::Duration::days(i64::from(days));
+            if until >= as_of && percent > rust_decimal::Decimal::ZERO {
+                invoice.discount = Some((percent, until));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Each account's credit state (book order), from the credit policy.

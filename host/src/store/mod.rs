@@ -156,6 +156,13 @@ pub trait Store: Send {
         as_of: chrono::DateTime<chrono::Utc>,
         visit: &mut dyn FnMut(DocumentRow<'_>),
     ) -> Result<(), StoreError>;
+    /// The current version of one record, if the store has it.
+    fn record(
+        &self,
+        kind: RecordKind,
+        connection: &str,
+        remote_id: &str,
+    ) -> Result<Option<Record>, StoreError>;
     /// Record a promise to pay; returns its number.
     fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError>;
     /// Every promise recorded, oldest first.

@@ -560,6 +560,29 @@ impl Store for SqliteStore {
             .map_err(query("reading quarantine"))
     }
 
+    fn record(
+        &self,
+        kind: RecordKind,
+        connection: &str,
+        remote_id: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        let row: Option<(String, Option<String>)> = self
+            .db
+            .prepare_cached(
+                "SELECT h.origin, h.body FROM records r JOIN record_history h ON h.id = r.current
+                 WHERE r.connection = ?1 AND r.kind = ?2 AND r.remote_id = ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![connection, kind.as_str(), remote_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+            })
+            .map_err(query("reading a record"))?;
+        row.map(|(origin, body)| decode(kind.as_str(), &origin, body))
+            .transpose()
+    }
+
     fn records(&self, kind: RecordKind) -> Result<Vec<StoredRecord>, StoreError> {
         let mut stmt = self
             .db
