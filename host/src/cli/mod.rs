@@ -248,20 +248,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             token,
             mailbox,
         } => {
-            if let SandboxVendor::Smtp = vendor {
-                let (addr, handle) = crate::sandbox::smtp::serve(port, mailbox.clone()).await?;
-                println!(
-                    "SMTP exchange on {addr}, filing into {}; Ctrl-C to stop",
-                    mailbox.display()
-                );
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = handle => {}
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
             let (router, what) = match vendor {
-                SandboxVendor::Smtp => unreachable!("served above"),
+                SandboxVendor::Smtp => {
+                    let (addr, handle) = crate::sandbox::smtp::serve(port, mailbox.clone()).await?;
+                    println!(
+                        "SMTP exchange on {addr}, filing into {}; Ctrl-C to stop",
+                        mailbox.display()
+                    );
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = handle => {}
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
                 SandboxVendor::Example => (
                     crate::sandbox::example::router(invoices, &token),
                     format!(
