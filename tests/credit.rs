@@ -19,6 +19,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+#[path = "cases.rs"]
+mod cases;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
@@ -190,49 +193,16 @@ fn vat(value: &str) -> Identifier {
 }
 
 fn document(d: &CaseDocument) -> Document {
-    let outstanding = d.outstanding.unwrap_or(d.total);
-    Document {
-        number: d.id.clone(),
-        customer_remote_id: d.customer.clone(),
-        issue_date: d.issue,
-        due_date: d.due,
+    cases::document(cases::Doc {
+        number: &d.id,
+        customer: &d.customer,
+        issue: d.issue,
+        due: d.due,
+        total: d.total,
+        outstanding: d.outstanding.unwrap_or(d.total),
         currency: currency(&d.currency),
-        lines: vec![DocumentLine {
-            description: Some("goods".into()),
-            quantity: Some(Decimal::ONE),
-            unit_price: Some(d.total),
-            net_amount: d.total,
-            tax_category: Some("O".into()),
-            tax_rate: None,
-            item_id: None,
-        }],
-        allowances_charges: vec![],
-        tax_breakdown: vec![],
-        totals: Totals {
-            line_total: d.total,
-            allowance_total: Decimal::ZERO,
-            charge_total: Decimal::ZERO,
-            tax_exclusive: d.total,
-            tax_total: Decimal::ZERO,
-            tax_inclusive: d.total,
-            prepaid: Decimal::ZERO,
-            rounding: Decimal::ZERO,
-            payable: d.total,
-        },
-        amount_outstanding: outstanding,
-        status: if outstanding.is_zero() {
-            DocumentStatus::Paid
-        } else {
-            DocumentStatus::Open
-        },
-        terms: None,
-        order_reference: None,
-        contract_reference: None,
-        preceding_invoice: None,
-        delivery_date: None,
-        exchange_rate: None,
-        note: None,
-    }
+        discount: None,
+    })
 }
 
 /// Each record with the day the store received it.
@@ -353,27 +323,8 @@ fn records(case: &Case) -> Vec<(NaiveDate, Record)> {
     out
 }
 
-/// The default policy with the case's changes (tables merge, everything else replaces).
 fn policy(case: &Case) -> Policy {
-    fn merge(base: &mut toml::Table, patch: &toml::Table) {
-        for (k, v) in patch {
-            match (base.get_mut(k), v) {
-                (Some(toml::Value::Table(b)), toml::Value::Table(p)) => merge(b, p),
-                _ => {
-                    base.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
-    let mut table: toml::Table = toml::from_str(DEFAULT_POLICY).expect("default policy");
-    if let Some(patch) = &case.policy {
-        merge(&mut table, patch);
-    }
-    Policy::parse(
-        &toml::to_string(&table).expect("policy text"),
-        "case policy",
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    cases::patched_policy(case.policy.as_ref())
 }
 
 /// Differences between an expected subset and the actual JSON, with their paths.

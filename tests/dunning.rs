@@ -6,9 +6,10 @@
 //! nothing. `tests/dunning/interest.toml` holds hand-checked interest and compensation cases,
 //! one or more per country pack, run through the same planner.
 
+use cases::{Doc, document, patched_policy};
 use chrono::{NaiveDate, TimeZone, Utc};
 use credence::credit::Policy;
-use credence::credit::policy::{DEFAULT_POLICY, date};
+use credence::credit::policy::date;
 use credence::dunning::render::{Renderer, Sender};
 use credence::dunning::{self, action::Action};
 use credence::model::*;
@@ -18,6 +19,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+#[path = "cases.rs"]
+mod cases;
 
 fn some_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
     date(d).map(Some)
@@ -193,29 +197,6 @@ fn origin(id: &str) -> Origin {
     }
 }
 
-/// The default policy with the case's changes (tables merge, everything else replaces).
-pub fn patched_policy(patch: Option<&toml::Table>) -> Policy {
-    fn merge(base: &mut toml::Table, patch: &toml::Table) {
-        for (k, v) in patch {
-            match (base.get_mut(k), v) {
-                (Some(toml::Value::Table(b)), toml::Value::Table(p)) => merge(b, p),
-                _ => {
-                    base.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
-    let mut table: toml::Table = toml::from_str(DEFAULT_POLICY).expect("default policy");
-    if let Some(patch) = patch {
-        merge(&mut table, patch);
-    }
-    Policy::parse(
-        &toml::to_string(&table).expect("policy text"),
-        "case policy",
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn customer(c: &CaseCustomer) -> Record {
     Record {
         origin: origin(&c.id),
@@ -250,77 +231,6 @@ fn customer(c: &CaseCustomer) -> Record {
             parent_remote_id: None,
             credit_limit: None,
         })),
-    }
-}
-
-struct Doc<'a> {
-    number: &'a str,
-    customer: &'a str,
-    issue: NaiveDate,
-    due: Option<NaiveDate>,
-    total: Decimal,
-    outstanding: Decimal,
-    currency: Currency,
-    discount: Option<(Decimal, u32)>,
-}
-
-fn document(d: Doc<'_>) -> Document {
-    let Doc {
-        number,
-        customer,
-        issue,
-        due,
-        total,
-        outstanding,
-        currency,
-        discount,
-    } = d;
-    Document {
-        number: number.into(),
-        customer_remote_id: customer.into(),
-        issue_date: issue,
-        due_date: due,
-        currency,
-        lines: vec![DocumentLine {
-            description: Some("goods".into()),
-            quantity: Some(Decimal::ONE),
-            unit_price: Some(total),
-            net_amount: total,
-            tax_category: Some("O".into()),
-            tax_rate: None,
-            item_id: None,
-        }],
-        allowances_charges: vec![],
-        tax_breakdown: vec![],
-        totals: Totals {
-            line_total: total,
-            allowance_total: Decimal::ZERO,
-            charge_total: Decimal::ZERO,
-            tax_exclusive: total,
-            tax_total: Decimal::ZERO,
-            tax_inclusive: total,
-            prepaid: Decimal::ZERO,
-            rounding: Decimal::ZERO,
-            payable: total,
-        },
-        amount_outstanding: outstanding,
-        status: if outstanding.is_zero() {
-            DocumentStatus::Paid
-        } else {
-            DocumentStatus::Open
-        },
-        terms: discount.map(|(percent, days)| PaymentTerms {
-            description: None,
-            net_days: None,
-            discount_percent: Some(percent),
-            discount_days: Some(days),
-        }),
-        order_reference: None,
-        contract_reference: None,
-        preceding_invoice: None,
-        delivery_date: None,
-        exchange_rate: None,
-        note: None,
     }
 }
 

@@ -64,20 +64,8 @@ fn states(eval: &serde_json::Value) -> Vec<(String, String, String)> {
 
 fn home() -> TestHome {
     let home = TestHome::new();
-    home.install(&["csv-ledger", "bureau-files"]);
-    let folder = format!("folder={}", repo("plugins/csv/sample"));
-    ok(
-        &home,
-        &[
-            "connection",
-            "add",
-            "shop",
-            "--plugin",
-            "csv-ledger",
-            "--set",
-            &folder,
-        ],
-    );
+    home.install(&["bureau-files"]);
+    home.add_csv_connection("shop", Path::new(&repo("plugins/csv/sample")));
     // The insurer's export, copied so a test can change it.
     let folder = home.path().join("insurer");
     std::fs::create_dir_all(&folder).expect("folder");

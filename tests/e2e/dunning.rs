@@ -23,20 +23,7 @@ fn ok(home: &TestHome, args: &[&str]) -> String {
 /// A home with the CSV export in `folder` synced as connection `shop`.
 fn shop(folder: &Path) -> TestHome {
     let home = TestHome::new();
-    home.install(&["csv-ledger"]);
-    let folder = format!("folder={}", folder.display());
-    ok(
-        &home,
-        &[
-            "connection",
-            "add",
-            "shop",
-            "--plugin",
-            "csv-ledger",
-            "--set",
-            &folder,
-        ],
-    );
+    home.add_csv_connection("shop", folder);
     ok(&home, &["sync"]);
     home
 }

@@ -128,6 +128,19 @@ impl TestHome {
             self.install(&[id]);
         }
     }
+    /// A connection `name` of the CSV connector to the export in `folder`.
+    pub fn add_csv_connection(&self, name: &str, folder: &std::path::Path) {
+        self.install_once("csv-ledger");
+        self.ok(&[
+            "connection",
+            "add",
+            name,
+            "--plugin",
+            "csv-ledger",
+            "--set",
+            &format!("folder={}", folder.display()),
+        ]);
+    }
 
     /// Lower the host's ceilings in credence.toml (e.g. a short HTTP timeout for a test).
     pub fn set_runtime_limit(&self, key: &str, value: &str) {

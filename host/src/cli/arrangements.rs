@@ -5,7 +5,7 @@ use super::credit::today;
 use super::output::{json, table};
 use crate::dunning::action::{Channel, Status, TaskState};
 use crate::home::Home;
-use crate::model::{Currency, Dispute, DocumentKind, Instalment, Money, PaymentPlan, RecordKind};
+use crate::model::{Currency, Dispute, DocumentKind, Instalment, Money, PaymentPlan};
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use anyhow::{anyhow, bail};
@@ -292,19 +292,7 @@ pub async fn dispute(home: &Home, args: DisputeArgs) -> anyhow::Result<ExitCode>
 pub async fn payment_plan(home: &Home, args: PaymentPlanArgs) -> anyhow::Result<ExitCode> {
     let currency = Currency::parse(&args.currency).map_err(|e| anyhow!("--currency: {e}"))?;
     let mut store = SqliteStore::open(&super::sync::database(home)?)?;
-    let known = store.records(RecordKind::Customer)?.iter().any(|s| {
-        !s.record.origin.deleted
-            && format!(
-                "{}/{}",
-                s.record.origin.connection, s.record.origin.remote_id
-            ) == args.customer
-    });
-    if !known {
-        bail!(
-            "no customer {:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)",
-            args.customer
-        );
-    }
+    super::credit::require_customer(&store, &args.customer)?;
     let mut instalments = Vec::new();
     for text in &args.instalments {
         let (date, amount) = text.split_once('=').ok_or_else(|| {

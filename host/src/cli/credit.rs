@@ -64,6 +64,22 @@ pub(super) fn today() -> anyhow::Result<NaiveDate> {
     })
 }
 
+/// Fail unless `key` (`CONNECTION/REMOTE-ID`) is a live customer record.
+pub(super) fn require_customer(store: &dyn Store, key: &str) -> anyhow::Result<()> {
+    let found = match key.split_once('/') {
+        Some((connection, remote_id)) => {
+            store.record(crate::model::RecordKind::Customer, connection, remote_id)?
+        }
+        None => None,
+    };
+    if found.is_none_or(|r| r.origin.deleted) {
+        anyhow::bail!(
+            "no customer {key:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)"
+        );
+    }
+    Ok(())
+}
+
 /// The home's policy (`[policy] file` in credence.toml) and where it came from.
 pub(super) fn policy(home: &Home) -> anyhow::Result<(credit::Policy, String)> {
     let file = home.config()?.policy.file;
@@ -268,22 +284,7 @@ pub async fn promise(home: &Home, args: PromiseArgs) -> anyhow::Result<ExitCode>
     }
     let mut store = SqliteStore::open(&super::sync::database(home)?)?;
     // An account id is the key of one of its records: a live customer record with this key.
-    let known = store
-        .records(crate::model::RecordKind::Customer)?
-        .iter()
-        .any(|s| {
-            !s.record.origin.deleted
-                && format!(
-                    "{}/{}",
-                    s.record.origin.connection, s.record.origin.remote_id
-                ) == args.customer
-        });
-    if !known {
-        anyhow::bail!(
-            "no customer {:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)",
-            args.customer
-        );
-    }
+    require_customer(&store, &args.customer)?;
     let recorded_on = match args.recorded_on {
         Some(d) => d,
         None => today()?,

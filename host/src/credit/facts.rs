@@ -209,6 +209,30 @@ impl Book {
         let (start, len) = (invoice.key.0 as usize, invoice.key.1 as usize);
         self.keys.get(start..start + len).unwrap_or_default()
     }
+    /// Account index by each `CONNECTION/REMOTE-ID` of its customer records.
+    pub fn members(&self) -> HashMap<&str, u32> {
+        self.accounts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| a.members.iter().map(move |m| (m.as_str(), i as u32)))
+            .collect()
+    }
+
+    /// What an account paid towards a promise: payments in the promised currency from the day
+    /// it was made up to `until` (inclusive).
+    pub fn paid_towards(&self, p: &PromiseFact, until: NaiveDate) -> Decimal {
+        let promise = &p.promise;
+        self.payments
+            .iter()
+            .filter(|pay| {
+                pay.account == p.account
+                    && pay.currency == promise.amount.currency
+                    && pay.date >= promise.recorded_on
+                    && pay.date <= until
+            })
+            .map(|pay| pay.amount)
+            .sum()
+    }
 
     /// The payments allocated to an invoice (date, amount).
     pub fn allocations(&self, invoice: &InvoiceFact) -> &[(NaiveDate, Decimal)] {
@@ -413,12 +437,7 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     book.credits.extend(credits);
 
     book.reports = reports(store.versions(RecordKind::CreditReport, at)?, &dir);
-    let members: HashMap<&str, u32> = book
-        .accounts
-        .iter()
-        .enumerate()
-        .flat_map(|(i, a)| a.members.iter().map(move |m| (m.as_str(), i as u32)))
-        .collect();
+    let members = book.members();
     let mut promises = Vec::new();
     let mut unmatched = Vec::new();
     for p in store.promises()? {

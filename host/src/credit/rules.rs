@@ -395,17 +395,7 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         if promise.promised_for >= as_of {
             continue;
         }
-        let paid: Decimal = book
-            .payments
-            .iter()
-            .filter(|pay| {
-                pay.account == p.account
-                    && pay.currency == promise.amount.currency
-                    && pay.date >= promise.recorded_on
-                    && pay.date <= promise.promised_for
-            })
-            .map(|pay| pay.amount)
-            .sum();
+        let paid = book.paid_towards(p, promise.promised_for);
         if paid >= promise.amount.amount {
             continue;
         }

@@ -138,17 +138,7 @@ fn promises(
     let mut out: HashMap<u32, Vec<_>> = HashMap::new();
     for p in &book.promises {
         let promise = &p.promise;
-        let paid: Decimal = book
-            .payments
-            .iter()
-            .filter(|pay| {
-                pay.account == p.account
-                    && pay.currency == promise.amount.currency
-                    && pay.date >= promise.recorded_on
-                    && pay.date <= promise.promised_for.min(as_of)
-            })
-            .map(|pay| pay.amount)
-            .sum();
+        let paid = book.paid_towards(p, promise.promised_for.min(as_of));
         if paid >= promise.amount.amount {
             continue;
         }
@@ -188,12 +178,7 @@ struct Plans {
 }
 
 fn plans(book: &Book, plans: &[PaymentPlan], as_of: NaiveDate) -> Plans {
-    let members: HashMap<&str, u32> = book
-        .accounts
-        .iter()
-        .enumerate()
-        .flat_map(|(i, a)| a.members.iter().map(move |m| (m.as_str(), i as u32)))
-        .collect();
+    let members = book.members();
     let mut out = Plans {
         labels: Vec::new(),
         instalments: Vec::new(),
