@@ -6,6 +6,22 @@ use credence::credit::Policy;
 use credence::credit::policy::DEFAULT_POLICY;
 use credence::model::*;
 use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+
+/// The case files (`*.toml`) of a folder under `tests/`, in name order.
+pub fn files(folder: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests")
+        .join(folder);
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.sort();
+    cases
+}
 
 /// The default policy with the case's changes (tables merge, everything else replaces).
 pub fn patched_policy(patch: Option<&toml::Table>) -> Policy {

@@ -453,14 +453,7 @@ fn run_case(path: &Path) -> Vec<String> {
 
 #[test]
 fn credit_cases_give_the_expected_decisions() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/credit");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/credit")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    cases.sort();
+    let cases = cases::files("credit");
     assert!(cases.len() >= 12, "the cases are there: {}", cases.len());
     let failures: Vec<String> = cases.iter().flat_map(|c| run_case(c)).collect();
     assert!(

@@ -18,7 +18,7 @@ use credence::store::{PageCommit, Store};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[path = "cases.rs"]
 mod cases;
@@ -618,23 +618,9 @@ fn run_timeline(path: &Path) -> Vec<String> {
     failures
 }
 
-fn cases(sub: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/dunning")
-        .join(sub);
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    cases.sort();
-    cases
-}
-
 #[test]
 fn dunning_timelines_give_the_expected_actions_each_day() {
-    let cases = cases("timelines");
+    let cases = cases::files("dunning/timelines");
     assert!(cases.len() >= 8, "the timelines are there: {}", cases.len());
     let failures: Vec<String> = cases.iter().flat_map(|c| run_timeline(c)).collect();
     assert!(

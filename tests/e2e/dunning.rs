@@ -47,11 +47,7 @@ impl Exchange {
     fn start(delay: Duration) -> Exchange {
         let dir = tempfile::tempdir().expect("tempdir");
         let mailbox = dir.path().join("mailbox");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = crate::support::runtime();
         let (addr, _) = runtime
             .block_on(credence::sandbox::smtp::serve_slowly(
                 0,

@@ -64,14 +64,7 @@ impl TestHome {
 
     /// Run and require success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "credence {args:?} failed:\nstdout: {}\nstderr: {}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        self.ok_env(args, &[])
     }
 
     /// Run with environment variables and require success; returns stdout.
@@ -217,6 +210,15 @@ pub fn run_with_deadline(mut cmd: Command, deadline: Duration) -> Output {
     }
 }
 
+/// A runtime of one worker for servers that live as long as a test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// An HTTP server on loopback, on its own thread and runtime, for the life of the test.
 pub struct Server {
     pub addr: SocketAddr,
@@ -225,11 +227,7 @@ pub struct Server {
 
 impl Server {
     pub fn start(router: Router) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let (addr, _) = runtime
             .block_on(credence::sandbox::serve(router, 0))
             .expect("bind loopback");
