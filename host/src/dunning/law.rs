@@ -301,6 +301,37 @@ mod tests {
     }
 
     #[test]
+    fn newer_reference_rates_come_from_the_policy() {
+        let text = format!(
+            "{}\n[dunning.reference_rates.uk-bank-rate]\n\"2026-01-01\" = \"3.75\"\n",
+            crate::credit::policy::DEFAULT_POLICY
+        );
+        let policy = crate::credit::Policy::parse(&text, "policy.toml").expect("policy");
+        let uk = series("uk-bank-rate", &policy.dunning.reference_rates);
+        assert_eq!(
+            uk.from.last(),
+            Some(&(d("2026-01-01"), "3.75".parse().expect("rate")))
+        );
+        let source = RateSource::Statutory {
+            pack: pack("uk").expect("uk"),
+            series: uk,
+        };
+        let (rate, basis) = source.rate_on(d("2026-02-01"));
+        assert_eq!(rate, "11.75".parse::<Decimal>().expect("rate"));
+        assert!(!basis.contains("no rate recorded"), "{basis}");
+        let stale = RateSource::Statutory {
+            pack: pack("uk").expect("uk"),
+            series: series("uk-bank-rate", &BTreeMap::new()),
+        };
+        assert!(
+            stale
+                .rate_on(d("2026-02-01"))
+                .1
+                .contains("no rate recorded from 2026-01-01")
+        );
+    }
+
+    #[test]
     fn uk_compensation_follows_the_debt_size() {
         let uk = pack("uk").expect("uk");
         let tier = |debt: &str| compensation(uk, debt.parse().expect("n")).map(|t| t.amount);
