@@ -58,10 +58,7 @@ pub struct PromiseArgs {
 
 /// Today, or the day `CREDENCE_NOW` pins.
 pub(super) fn today() -> anyhow::Result<NaiveDate> {
-    Ok(match super::clock()? {
-        crate::runtime::Clock::Fixed(t) => t.date_naive(),
-        crate::runtime::Clock::System => chrono::Utc::now().date_naive(),
-    })
+    Ok(super::clock()?.now().date_naive())
 }
 
 /// Fail unless `key` (`CONNECTION/REMOTE-ID`) is a live customer record.

@@ -8,6 +8,7 @@ use crate::dunning::deliver::{self, Channels};
 use crate::dunning::render::{Renderer, Sender};
 use crate::dunning::{self, Plan, law};
 use crate::home::Home;
+use crate::home::config::DeliveryConfig;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use chrono::NaiveDate;
@@ -57,8 +58,7 @@ pub struct OutboxArgs {
 }
 
 /// The home's message renderer (its `templates/` folder overrides the built-in ones).
-pub(super) fn renderer(home: &Home) -> anyhow::Result<Renderer> {
-    let delivery = home.config()?.delivery;
+fn renderer(home: &Home, delivery: DeliveryConfig) -> anyhow::Result<Renderer> {
     Ok(Renderer::new(
         Sender {
             company: delivery.company,
@@ -72,11 +72,12 @@ pub(super) fn renderer(home: &Home) -> anyhow::Result<Renderer> {
 pub(super) fn plan(home: &Home, store: &dyn Store, as_of: NaiveDate) -> anyhow::Result<Plan> {
     let (policy, origin) = policy(home)?;
     tracing::info!(policy = %origin, version = %policy.version(), %as_of, "planning dunning");
-    let webhook = home.config()?.delivery.webhook.is_some();
+    let delivery = home.config()?.delivery;
+    let webhook = delivery.webhook.is_some();
     Ok(dunning::plan_run(
         store,
         &policy,
-        &renderer(home)?,
+        &renderer(home, delivery)?,
         as_of,
         webhook,
     )?)
@@ -212,10 +213,7 @@ pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
 
 fn now() -> anyhow::Result<impl Fn() -> chrono::DateTime<chrono::Utc>> {
     let clock = super::clock()?;
-    Ok(move || match clock {
-        crate::runtime::Clock::Fixed(t) => t,
-        crate::runtime::Clock::System => chrono::Utc::now(),
-    })
+    Ok(move || clock.now())
 }
 
 pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode> {

@@ -84,11 +84,7 @@ fn discounts(
     action: &mut action::Action,
     as_of: NaiveDate,
 ) -> Result<(), StoreError> {
-    if action
-        .invoices
-        .iter()
-        .all(|i| i.days_overdue > 0 || i.due < as_of)
-    {
+    if action.invoices.iter().all(|i| i.due < as_of) {
         return Ok(());
     }
     for invoice in &mut action.invoices {

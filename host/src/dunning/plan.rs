@@ -167,11 +167,23 @@ fn promises(
     out
 }
 
-/// Instalment items of the plans, with the invoices each plan takes off the ladder.
+/// One instalment of a plan, owned here (the ladder's items borrow it).
+struct PlanInstalment {
+    /// `plan:ID/N`.
+    key: String,
+    /// `PID-N/COUNT`.
+    number: String,
+    account: u32,
+    currency: Currency,
+    agreed_on: NaiveDate,
+    due: NaiveDate,
+    amount: Decimal,
+    open: Decimal,
+}
+
+/// Instalments of the plans, with the invoices each plan takes off the ladder.
 struct Plans {
-    /// Owned keys and numbers of instalments (the items borrow them).
-    labels: Vec<(String, String)>,
-    instalments: Vec<(u32, Currency, NaiveDate, NaiveDate, Decimal, Decimal)>,
+    instalments: Vec<PlanInstalment>,
     covered_keys: HashSet<String>,
     /// (account, currency, agreed on) of plans that cover every invoice issued by then.
     covered_all: Vec<(u32, Currency, NaiveDate)>,
@@ -180,7 +192,6 @@ struct Plans {
 fn plans(book: &Book, plans: &[PaymentPlan], as_of: NaiveDate) -> Plans {
     let members = book.members();
     let mut out = Plans {
-        labels: Vec::new(),
         instalments: Vec::new(),
         covered_keys: HashSet::new(),
         covered_all: Vec::new(),
@@ -213,18 +224,16 @@ fn plans(book: &Book, plans: &[PaymentPlan], as_of: NaiveDate) -> Plans {
         for (n, i) in instalments.iter().enumerate() {
             let settled = paid.min(i.amount.amount);
             paid -= settled;
-            out.labels.push((
-                format!("plan:{}/{}", plan.id, n + 1),
-                format!("P{}-{}/{count}", plan.id, n + 1),
-            ));
-            out.instalments.push((
+            out.instalments.push(PlanInstalment {
+                key: format!("plan:{}/{}", plan.id, n + 1),
+                number: format!("P{}-{}/{count}", plan.id, n + 1),
                 account,
-                plan.currency,
-                plan.agreed_on,
-                i.due,
-                i.amount.amount,
-                i.amount.amount - settled,
-            ));
+                currency: plan.currency,
+                agreed_on: plan.agreed_on,
+                due: i.due,
+                amount: i.amount.amount,
+                open: i.amount.amount - settled,
+            });
         }
     }
     out
@@ -307,19 +316,17 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
             outstanding: i.outstanding,
             allocations: book.allocations(i),
         })
-        .chain(plans.instalments.iter().zip(&plans.labels).map(
-            |(&(account, currency, agreed, due, amount, open), (key, number))| Item {
-                key,
-                number,
-                account,
-                currency,
-                issue: agreed,
-                due,
-                payable: amount,
-                outstanding: open,
-                allocations: &[],
-            },
-        ));
+        .chain(plans.instalments.iter().map(|i| Item {
+            key: &i.key,
+            number: &i.number,
+            account: i.account,
+            currency: i.currency,
+            issue: i.agreed_on,
+            due: i.due,
+            payable: i.amount,
+            outstanding: i.open,
+            allocations: &[],
+        }));
 
     for item in items {
         if item.outstanding <= Decimal::ZERO || item.outstanding < dunning.tolerance(item.currency)

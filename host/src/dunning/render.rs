@@ -206,7 +206,6 @@ struct Ctx<'a> {
     charges: Vec<ChargeCtx>,
     credit: Option<String>,
     total: String,
-    contact: Option<&'a str>,
     rep: Option<&'a str>,
     overdue: bool,
 }
@@ -259,9 +258,7 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
                         format!(
                             "{} × {} % × {}/365 ({} – {}) = {}",
                             format_number(l.principal, action.currency, language),
-                            format_number(l.rate, action.currency, language)
-                                .trim_end_matches(['0'])
-                                .trim_end_matches([',', '.']),
+                            format_rate(l.rate, language),
                             l.days,
                             date(l.from),
                             date(l.to),
@@ -274,7 +271,6 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
             .collect(),
         credit: (!action.credit.is_zero()).then(|| money(action.credit)),
         total: money(action.total),
-        contact: None,
         rep: action
             .recipient
             .as_deref()
@@ -338,6 +334,15 @@ pub fn format_number(amount: Decimal, currency: Currency, language: &str) -> Str
         format!("{sign}{grouped}")
     } else {
         format!("{sign}{grouped}{decimal}{frac}")
+    }
+}
+
+/// A percentage with only the decimals it has ("10,15", "12"), in the language's notation.
+fn format_rate(rate: Decimal, language: &str) -> String {
+    let text = rate.normalize().to_string();
+    match separators(language).1 {
+        '.' => text,
+        decimal => text.replace('.', &decimal.to_string()),
     }
 }
 
