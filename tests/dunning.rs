@@ -482,7 +482,11 @@ impl Runner {
 
     /// What `credence deliver` does when every channel accepts.
     fn deliver(&mut self, day: NaiveDate) {
-        while let Some(entry) = self.store.claim_action(noon(day)).expect("claim") {
+        while let Some(entry) = self
+            .store
+            .claim_action(noon(day), &credence::store::Lease::for_seconds("test", 60))
+            .expect("claim")
+        {
             self.store
                 .action_delivered(&entry.action.key, noon(day), "case")
                 .expect("delivered");

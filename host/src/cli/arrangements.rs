@@ -7,7 +7,6 @@ use crate::dunning::action::{Channel, Status, TaskState};
 use crate::home::Home;
 use crate::model::{Currency, Dispute, DocumentKind, Instalment, Money, PaymentPlan};
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use anyhow::{anyhow, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -93,7 +92,7 @@ pub struct PaymentPlanArgs {
 }
 
 pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
-    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let mut store = super::sync::open_store(home)?;
     if let Some(command) = args.command {
         let (key, state, until, note) = match command {
             TaskCommand::Done { key, note } => (key, TaskState::Done, None, note),
@@ -177,7 +176,7 @@ pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Find an invoice by number or key, as the store knows it today: (key, number).
-fn find_invoice(store: &dyn Store, wanted: &str) -> anyhow::Result<(String, String)> {
+pub(super) fn find_invoice(store: &dyn Store, wanted: &str) -> anyhow::Result<(String, String)> {
     let mut found = Vec::new();
     let now = crate::credit::facts::end_of(today()?);
     store.documents_as_of(now, &mut |d| {
@@ -207,7 +206,7 @@ fn find_invoice(store: &dyn Store, wanted: &str) -> anyhow::Result<(String, Stri
 }
 
 pub async fn dispute(home: &Home, args: DisputeArgs) -> anyhow::Result<ExitCode> {
-    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let mut store = super::sync::open_store(home)?;
     if let Some(id) = args.resolve {
         let on = match args.on {
             Some(d) => d,
@@ -261,7 +260,7 @@ pub async fn dispute(home: &Home, args: DisputeArgs) -> anyhow::Result<ExitCode>
         .by
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| anyhow!("--by is required: who recorded the dispute"))?;
-    let (invoice, number) = find_invoice(&store, &wanted)?;
+    let (invoice, number) = find_invoice(store.as_ref(), &wanted)?;
     let opened_on = match args.on {
         Some(d) => d,
         None => today()?,
@@ -291,8 +290,8 @@ pub async fn dispute(home: &Home, args: DisputeArgs) -> anyhow::Result<ExitCode>
 
 pub async fn payment_plan(home: &Home, args: PaymentPlanArgs) -> anyhow::Result<ExitCode> {
     let currency = Currency::parse(&args.currency).map_err(|e| anyhow!("--currency: {e}"))?;
-    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
-    super::credit::require_customer(&store, &args.customer)?;
+    let mut store = super::sync::open_store(home)?;
+    super::credit::require_customer(store.as_ref(), &args.customer)?;
     let mut instalments = Vec::new();
     for text in &args.instalments {
         let (date, amount) = text.split_once('=').ok_or_else(|| {
@@ -317,7 +316,7 @@ pub async fn payment_plan(home: &Home, args: PaymentPlanArgs) -> anyhow::Result<
     let invoices = args
         .invoices
         .iter()
-        .map(|i| find_invoice(&store, i).map(|(key, _)| key))
+        .map(|i| find_invoice(store.as_ref(), i).map(|(key, _)| key))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let agreed_on = match args.on {
         Some(d) => d,

@@ -104,6 +104,7 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
                 plugin: plugin.clone(),
                 settings: pairs(&settings, "--set")?,
                 secrets: pairs(&secrets, "--secret")?,
+                sync_every_s: None,
             };
             let installed = home.registry().get(&plugin)?;
             connections::validate(&name, &connection, &installed.manifest)?;

@@ -6,7 +6,6 @@ use crate::credit::{self, Decision, Evaluation};
 use crate::home::Home;
 use crate::model::{Currency, Money, Promise};
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use anyhow::{Context, anyhow};
 use chrono::NaiveDate;
 use clap::Args;
@@ -86,12 +85,12 @@ pub(super) fn policy(home: &Home) -> anyhow::Result<(credit::Policy, String)> {
 pub(super) fn evaluation(home: &Home, as_of: Option<NaiveDate>) -> anyhow::Result<Evaluation> {
     let (policy, origin) = policy(home)?;
     tracing::info!(policy = %origin, version = %policy.version(), "evaluating credit");
-    let store = SqliteStore::open(&super::sync::database(home)?)?;
+    let store = super::sync::open_store(home)?;
     let as_of = match as_of {
         Some(d) => d,
         None => today()?,
     };
-    Ok(credit::evaluate(&store, &policy, as_of)?)
+    Ok(credit::evaluate(store.as_ref(), &policy, as_of)?)
 }
 
 fn money(amount: Decimal) -> String {
@@ -279,9 +278,9 @@ pub async fn promise(home: &Home, args: PromiseArgs) -> anyhow::Result<ExitCode>
     if args.amount <= Decimal::ZERO {
         anyhow::bail!("--amount must be positive, got {}", args.amount);
     }
-    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let mut store = super::sync::open_store(home)?;
     // An account id is the key of one of its records: a live customer record with this key.
-    require_customer(&store, &args.customer)?;
+    require_customer(store.as_ref(), &args.customer)?;
     let recorded_on = match args.recorded_on {
         Some(d) => d,
         None => today()?,

@@ -2,13 +2,13 @@
 
 use super::output::{json, table};
 use crate::home::Home;
-use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
 use crate::views::{self, Balance, CustomerView};
 use anyhow::anyhow;
 use std::process::ExitCode;
 
-fn store(home: &Home) -> anyhow::Result<SqliteStore> {
-    Ok(SqliteStore::open(&super::sync::database(home)?)?)
+fn store(home: &Home) -> anyhow::Result<Box<dyn Store>> {
+    super::sync::open_store(home)
 }
 
 fn balances(b: &[Balance]) -> String {
@@ -33,7 +33,7 @@ fn find(all: Vec<CustomerView>, id: &str) -> anyhow::Result<CustomerView> {
 }
 
 pub async fn list(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
-    let customers = views::customers(&store(home)?)?;
+    let customers = views::customers(store(home)?.as_ref())?;
     if as_json {
         json(&customers)?;
     } else if customers.is_empty() {
@@ -73,7 +73,7 @@ pub async fn list(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn show(home: &Home, id: &str, as_json: bool) -> anyhow::Result<ExitCode> {
-    let customer = find(views::customers(&store(home)?)?, id)?;
+    let customer = find(views::customers(store(home)?.as_ref())?, id)?;
     if as_json {
         json(&customer)?;
         return Ok(ExitCode::SUCCESS);
@@ -109,10 +109,10 @@ pub async fn invoices(
 ) -> anyhow::Result<ExitCode> {
     let store = store(home)?;
     let account = match customer {
-        Some(id) => Some(find(views::customers(&store)?, id)?.account),
+        Some(id) => Some(find(views::customers(store.as_ref())?, id)?.account),
         None => None,
     };
-    let invoices = views::invoices(&store, account.as_deref(), open)?;
+    let invoices = views::invoices(store.as_ref(), account.as_deref(), open)?;
     if as_json {
         json(&invoices)?;
         return Ok(ExitCode::SUCCESS);

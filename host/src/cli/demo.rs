@@ -115,6 +115,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            sync_every_s: None,
         };
     home.add_connection(
         "shop",
@@ -171,8 +172,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     println!("\n$ credence dunning --dry-run   (the sample export's customers)");
-    let store = crate::store::sqlite::SqliteStore::open(&super::sync::database(&home)?)?;
-    let mut plan = super::dunning::plan(&home, &store, super::credit::today()?)?;
+    let store = super::sync::open_store(&home)?;
+    let mut plan = super::dunning::plan(&home, store.as_ref(), super::credit::today()?)?;
     let all = plan.actions.len();
     plan.actions.retain(|a| a.account.starts_with("shop/"));
     print!("{}", super::dunning::actions_table(&plan));

@@ -10,7 +10,6 @@ use crate::dunning::{self, Plan, law};
 use crate::home::Home;
 use crate::home::config::DeliveryConfig;
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use chrono::NaiveDate;
 use clap::Args;
 use std::process::ExitCode;
@@ -162,12 +161,12 @@ pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let mut store = super::sync::open_store(home)?;
     let as_of = match args.as_of {
         Some(d) => d,
         None => today()?,
     };
-    let plan = plan(home, &store, as_of)?;
+    let plan = plan(home, store.as_ref(), as_of)?;
     if args.dry_run {
         if args.json {
             json(&plan)?;
@@ -216,15 +215,18 @@ fn now() -> anyhow::Result<impl Fn() -> chrono::DateTime<chrono::Utc>> {
     Ok(move || clock.now())
 }
 
+/// The holder of claims made by `credence deliver`: a rerun after a crash takes them back at once.
+const CLI_HOLDER: &str = "cli";
+
 pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode> {
     let config = home.config()?;
     let channels = Channels::new(&config.delivery, home.root().join("letters"))?;
-    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
+    let mut store = super::sync::open_store(home)?;
     let now = now()?;
     if args.retry_failed {
         store.retry_failed(now())?;
     }
-    let report = deliver::run(&mut store, &channels, now, args.limit).await?;
+    let report = deliver::run(store.as_mut(), &channels, now, args.limit, CLI_HOLDER).await?;
     if args.json {
         json(&report)?;
     } else {
@@ -260,7 +262,7 @@ pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
-    let store = SqliteStore::open(&super::sync::database(home)?)?;
+    let store = super::sync::open_store(home)?;
     let entries = store.outbox(status)?;
     if let Some(key) = &args.show {
         let found: Vec<_> = entries

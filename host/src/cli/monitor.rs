@@ -12,7 +12,6 @@ use crate::home::Home;
 use crate::model::{Body, Customer, IdScheme, Identifier, Record, RecordKind};
 use crate::runtime::PluginKind;
 use crate::runtime::bindings::types::{self as wit, CompanySubject, PartyIdentifier};
-use crate::store::sqlite::SqliteStore;
 use crate::store::{PageCommit, Store};
 use anyhow::anyhow;
 use chrono::NaiveDate;
@@ -76,7 +75,7 @@ fn wit_id(id: &Identifier) -> PartyIdentifier {
     }
 }
 
-fn subjects(store: &SqliteStore) -> anyhow::Result<Vec<Subject>> {
+fn subjects(store: &dyn Store) -> anyhow::Result<Vec<Subject>> {
     let customers: Vec<Record> = store
         .records(RecordKind::Customer)?
         .into_iter()
@@ -169,8 +168,48 @@ pub async fn run(home: &Home, args: MonitorArgs) -> anyhow::Result<ExitCode> {
 pub(super) async fn run_with_env(
     home: &Home,
     args: MonitorArgs,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> anyhow::Result<ExitCode> {
+    let outcomes = monitor(home, &args, env).await?;
+    let failed = outcomes.iter().any(|o| o.outcome == "failed");
+    if args.json {
+        json(&outcomes)?;
+    } else {
+        let rows: Vec<Vec<String>> = outcomes
+            .iter()
+            .map(|o| {
+                vec![
+                    o.account.clone(),
+                    o.connection.clone(),
+                    o.outcome.to_string(),
+                    o.reports.to_string(),
+                    o.detail.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table(
+                &["CUSTOMER", "BUREAU", "OUTCOME", "REPORTS", "DETAIL"],
+                &rows
+            )
+        );
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Look up every customer whose reports are older than the policy's cadence (all with
+/// `--force`) at the bureau connections, store what came back; one outcome per customer and
+/// bureau.
+pub(super) async fn monitor(
+    home: &Home,
+    args: &MonitorArgs,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> anyhow::Result<Vec<LookupOutcome>> {
     let (policy, _) = super::credit::policy(home)?;
     let clock = super::clock()?;
     let today = clock.now().date_naive();
@@ -195,8 +234,8 @@ pub(super) async fn run_with_env(
             "no bureau connection: add one (e.g. `credence connection add NAME --plugin gleif`) first"
         );
     }
-    let mut store = SqliteStore::open(&super::sync::database(home)?)?;
-    let subjects = subjects(&store)?;
+    let mut store = super::sync::open_store(home)?;
+    let subjects = subjects(store.as_ref())?;
     let runtime = Arc::new(super::runtime_for(home)?);
     // Reports stored by earlier lookups (live ones), to withdraw those no longer given.
     let previous: Vec<Record> = store
@@ -346,33 +385,5 @@ pub(super) async fn run_with_env(
         }
     }
     outcomes.sort_by(|a, b| (&a.account, &a.connection).cmp(&(&b.account, &b.connection)));
-    let failed = outcomes.iter().any(|o| o.outcome == "failed");
-    if args.json {
-        json(&outcomes)?;
-    } else {
-        let rows: Vec<Vec<String>> = outcomes
-            .iter()
-            .map(|o| {
-                vec![
-                    o.account.clone(),
-                    o.connection.clone(),
-                    o.outcome.to_string(),
-                    o.reports.to_string(),
-                    o.detail.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
-        print!(
-            "{}",
-            table(
-                &["CUSTOMER", "BUREAU", "OUTCOME", "REPORTS", "DETAIL"],
-                &rows
-            )
-        );
-    }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(outcomes)
 }

@@ -3,12 +3,11 @@
 use super::jobs;
 use super::output::{json, table};
 use crate::home::Home;
+use crate::store::Location;
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use crate::sync::{SyncOutcome, sync_connection};
 use clap::Args;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -19,15 +18,21 @@ pub struct SyncArgs {
     pub json: bool,
 }
 
-/// The embedded database of a home.
-pub(super) fn database(home: &Home) -> anyhow::Result<PathBuf> {
-    let config = home.config()?;
-    if config.storage.postgres.is_some() {
-        anyhow::bail!(
-            "storage.postgres is set in credence.toml, but the PostgreSQL backend is not available yet; remove it to use the embedded SQLite store"
-        );
-    }
-    Ok(home.root().join(&config.storage.sqlite))
+/// Where a home's store is: `[storage]` of credence.toml.
+pub(super) fn location(home: &Home) -> anyhow::Result<Location> {
+    let storage = home.config()?.storage;
+    Ok(match storage.postgres {
+        Some(url) => Location::Postgres {
+            url,
+            schema: storage.postgres_schema,
+        },
+        None => Location::Sqlite(home.root().join(&storage.sqlite)),
+    })
+}
+
+/// The home's store, opened (and migrated).
+pub(super) fn open_store(home: &Home) -> anyhow::Result<Box<dyn Store>> {
+    Ok(location(home)?.open()?)
 }
 
 pub async fn run(home: &Home, args: SyncArgs) -> anyhow::Result<ExitCode> {
@@ -47,13 +52,13 @@ pub(super) async fn sync_all(
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> anyhow::Result<Vec<SyncOutcome>> {
     let names = jobs::names_or_all(home, names)?;
-    let db = database(home)?;
+    let db = location(home)?;
     // Open once first, so migrations run before the jobs open their own connections.
-    drop(SqliteStore::open(&db)?);
+    drop(db.open()?);
     let runtime = super::runtime_for(home)?;
     let terminal = std::io::stderr().is_terminal() && progress;
     let results = jobs::for_each_connection(home, &runtime, &names, env, move |plugin, job, handle| {
-        let mut store = SqliteStore::open(&db).map_err(|e| e.to_string())?;
+        let mut store = db.open().map_err(|e| e.to_string())?;
         let mut show = |connection: &str, s: &crate::sync::StreamOutcome| {
             if terminal {
                 let c = &s.counts;
@@ -63,7 +68,7 @@ pub(super) async fn sync_all(
                 );
             }
         };
-        Ok::<_, String>(sync_connection(&plugin, job, &mut store, handle, &mut show))
+        Ok::<_, String>(sync_connection(&plugin, job, store.as_mut(), handle, &mut show))
     })
     .await?;
     if terminal {
@@ -142,7 +147,7 @@ pub(super) fn report(outcomes: &[SyncOutcome], as_json: bool) -> anyhow::Result<
 
 /// `credence quarantine`: records held back, with the reasons and the raw payload.
 pub async fn quarantine(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
-    let store = SqliteStore::open(&database(home)?)?;
+    let store = open_store(home)?;
     let entries = store.quarantine()?;
     if as_json {
         json(&entries)?;

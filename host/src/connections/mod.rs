@@ -245,6 +245,7 @@ secret = true
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            sync_every_s: None,
         }
     }
 

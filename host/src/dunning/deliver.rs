@@ -7,7 +7,7 @@
 
 use super::action::{Action, Channel, OutboxEntry};
 use crate::home::config::{DeliveryConfig, SmtpConfig, WebhookConfig};
-use crate::store::{Store, StoreError};
+use crate::store::{Lease, Store, StoreError};
 use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -41,6 +41,8 @@ pub struct Channels {
     webhook: Option<(reqwest::Client, String, Vec<u8>)>,
     letters: PathBuf,
     max_attempts: u32,
+    /// How long a claim holds an action: longer than any one delivery can take.
+    claim_seconds: u64,
 }
 
 impl std::fmt::Debug for Channels {
@@ -102,6 +104,12 @@ impl Channels {
             webhook: config.webhook.as_ref().map(webhook).transpose()?,
             letters,
             max_attempts: config.max_attempts.max(1),
+            claim_seconds: 2 * config
+                .smtp
+                .as_ref()
+                .map_or(5, |c| c.timeout_s.max(5))
+                .max(if config.webhook.is_some() { 30 } else { 0 })
+                + 10,
         })
     }
 
@@ -267,19 +275,23 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
-/// Deliver everything due at `now` (or at most `limit` actions).
+/// Deliver everything due at `now` (or at most `limit` actions) as `holder`. Claims `holder`
+/// left behind when it died are taken back first; another holder's claims are left to run out
+/// (that loop may still be sending), after which any loop takes them over.
 pub async fn run(
     store: &mut dyn Store,
     channels: &Channels,
     now: impl Fn() -> DateTime<Utc>,
     limit: Option<usize>,
+    holder: &str,
 ) -> Result<Report, LoopError> {
     let mut report = Report {
-        resumed: store.release_claims()?,
+        resumed: store.release_claims(holder)?,
         ..Report::default()
     };
     while limit.is_none_or(|l| report.delivered + report.retrying + report.failed < l) {
-        let Some(entry) = store.claim_action(now())? else {
+        let lease = Lease::for_seconds(holder, channels.claim_seconds);
+        let Some(entry) = store.claim_action(now(), &lease)? else {
             break;
         };
         let OutboxEntry {

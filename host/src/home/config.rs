@@ -13,6 +13,7 @@ pub const DEFAULT_CONFIG: &str = r#"# Credence configuration.
 sqlite = "credence.db"
 # Server mode: a PostgreSQL URL instead, e.g.
 # postgres = "postgres://credence@127.0.0.1:5432/credence"
+# postgres_schema = "credence"   # the schema holding Credence's tables (created if missing)
 
 [policy]
 # The credit and dunning policy (limits, holds, reminder ladder, fees). Created on first use.
@@ -42,6 +43,20 @@ payment_instructions = ""
 # url = "https://erp.example.com/hooks/credence"
 # secret_env = "CREDENCE_WEBHOOK_SECRET"
 
+[server]
+# `credence serve`: the HTTP API and the schedule. See the README's server section.
+listen = "127.0.0.1:8640"
+sync_every_s = 900        # per connection; a connection may set its own sync_every_s
+jitter_s = 30
+concurrency = 4           # syncs at once in this instance
+lease_s = 60              # a dead instance's jobs are taken over after this
+evaluate_every_s = 3600   # credit and dunning, also after every sync
+deliver_every_s = 30
+# [[server.tokens]]
+# name = "ops"
+# scope = "admin"         # or "read"
+# token_env = "CREDENCE_ADMIN_TOKEN"
+
 # Connections: one table each. `credence connection add NAME --plugin ID --set k=v --secret k=ENV_VAR`
 # writes them. Secrets are never stored here: only the name of the environment variable that holds them.
 #
@@ -64,6 +79,119 @@ pub struct CredenceConfig {
     pub connections: BTreeMap<String, ConnectionConfig>,
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// `credence serve`: the API and the schedule (see the README's server section).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address of the HTTP API.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// This instance's name in leases, claims and logs (default: host name and process id).
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Seconds between two syncs of a connection (a connection may set its own `sync_every_s`).
+    #[serde(default = "default_sync_every")]
+    pub sync_every_s: u64,
+    /// Up to this many seconds added at random to each next sync, so connections spread out.
+    #[serde(default = "default_jitter")]
+    pub jitter_s: u64,
+    /// Syncs run at the same time by this instance.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// A job's lease: renewed every third of it while the job runs; another instance takes the
+    /// job over once a dead instance's lease has run out.
+    #[serde(default = "default_lease")]
+    pub lease_s: u64,
+    /// After failures in a row a connection waits sync_every_s × 2^failures, at most this.
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max_s: u64,
+    /// Credit evaluation and the dunning plan run after every sync and at least this often.
+    #[serde(default = "default_evaluate_every")]
+    pub evaluate_every_s: u64,
+    /// How often bureau reports are checked against the policy's cadence.
+    #[serde(default = "default_monitor_every")]
+    pub monitor_every_s: u64,
+    /// How often the outbox is delivered.
+    #[serde(default = "default_deliver_every")]
+    pub deliver_every_s: u64,
+    /// Who may call the API; without tokens only /health and /ready answer.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// A bearer token of the API.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Who holds it (logged with every request it makes).
+    pub name: String,
+    pub scope: TokenScope,
+    /// The environment variable holding the token.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// Or the token's SHA-256, in hex (`printf %s TOKEN | sha256sum`).
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenScope {
+    /// Read everything.
+    Read,
+    /// Read, and act: complete and snooze tasks, record promises and disputes, trigger syncs.
+    Admin,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8640".into()
+}
+fn default_sync_every() -> u64 {
+    900
+}
+fn default_jitter() -> u64 {
+    30
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_lease() -> u64 {
+    60
+}
+fn default_backoff_max() -> u64 {
+    3600
+}
+fn default_evaluate_every() -> u64 {
+    3600
+}
+fn default_monitor_every() -> u64 {
+    3600
+}
+fn default_deliver_every() -> u64 {
+    30
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            instance: None,
+            sync_every_s: default_sync_every(),
+            jitter_s: default_jitter(),
+            concurrency: default_concurrency(),
+            lease_s: default_lease(),
+            backoff_max_s: default_backoff_max(),
+            evaluate_every_s: default_evaluate_every(),
+            monitor_every_s: default_monitor_every(),
+            deliver_every_s: default_deliver_every(),
+            tokens: Vec::new(),
+        }
+    }
 }
 
 /// Where dunning actions go (`credence deliver`).
@@ -157,6 +285,13 @@ pub struct StorageConfig {
     /// PostgreSQL URL; when set, it is used instead of SQLite.
     #[serde(default)]
     pub postgres: Option<String>,
+    /// The PostgreSQL schema Credence's tables live in (created if missing).
+    #[serde(default = "default_schema")]
+    pub postgres_schema: String,
+}
+
+fn default_schema() -> String {
+    "credence".into()
 }
 
 fn default_sqlite() -> String {
@@ -168,6 +303,7 @@ impl Default for StorageConfig {
         StorageConfig {
             sqlite: default_sqlite(),
             postgres: None,
+            postgres_schema: default_schema(),
         }
     }
 }
@@ -219,6 +355,9 @@ pub struct ConnectionConfig {
     /// Secret name → environment variable holding its value.
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// `credence serve`: seconds between syncs of this connection (default `[server] sync_every_s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_every_s: Option<u64>,
 }
 
 impl CredenceConfig {
@@ -309,6 +448,7 @@ mod tests {
             plugin: "xero".into(),
             settings: [("tenant_id".to_string(), "t-1".to_string())].into(),
             secrets: [("access_token".to_string(), "XERO_TOKEN".to_string())].into(),
+            sync_every_s: None,
         };
         insert_connection(&mut doc, "acme", &c).expect("insert");
         let text = doc.to_string();

@@ -9,8 +9,13 @@
 //!   transaction, so a crash at any point resumes from the last committed page;
 //! - every change is appended to the history, so any past date can be reconstructed.
 
+mod codec;
+mod pg_client;
+pub mod postgres;
+mod postgres_dunning;
 pub mod sqlite;
 mod sqlite_dunning;
+mod sqlite_schedule;
 
 use crate::dunning::action::{Action, OutboxEntry, Status, TaskState};
 use crate::dunning::history::History;
@@ -18,6 +23,26 @@ use crate::model::{Dispute, PaymentPlan, Promise, Record, RecordKind};
 use crate::normalize::Quarantined;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+
+/// Where a home's data lives: the embedded SQLite file, or a schema of a PostgreSQL database
+/// (`[storage] postgres` in `credence.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(std::path::PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl Location {
+    /// Open (creating and migrating if needed) the store.
+    pub fn open(&self) -> Result<Box<dyn Store>, StoreError> {
+        Ok(match self {
+            Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path)?),
+            Location::Postgres { url, schema } => {
+                Box::new(postgres::PostgresStore::open(url, schema)?)
+            }
+        })
+    }
+}
 
 /// Why the store failed. Messages name the database and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -183,10 +208,16 @@ pub trait Store: Send {
     fn dunning_history(&self) -> Result<History, StoreError>;
     /// Queue actions (an action whose key is known is left alone); returns how many were new.
     fn enqueue(&mut self, actions: &[Action], now: DateTime<Utc>) -> Result<usize, StoreError>;
-    /// Claim the next action due for delivery (it becomes `sending`).
-    fn claim_action(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxEntry>, StoreError>;
-    /// Put actions claimed by a delivery loop that died back to `pending`.
-    fn release_claims(&mut self) -> Result<usize, StoreError>;
+    /// Claim the next action due at `now` for delivery (it becomes `sending`, held by the
+    /// lease's holder until the lease ends; an action whose claim ran out may be claimed again).
+    fn claim_action(
+        &mut self,
+        now: DateTime<Utc>,
+        lease: &Lease<'_>,
+    ) -> Result<Option<OutboxEntry>, StoreError>;
+    /// Put the actions `holder` (or a loop from before claims had holders) had claimed back to
+    /// `pending`: for a delivery loop that restarts under the same name.
+    fn release_claims(&mut self, holder: &str) -> Result<usize, StoreError>;
     /// Mark an action delivered, with what the channel answered; its invoices climb.
     fn action_delivered(
         &mut self,
@@ -214,4 +245,70 @@ pub trait Store: Send {
         until: Option<NaiveDate>,
         note: Option<&str>,
     ) -> Result<Vec<String>, StoreError>;
+
+    // The shared schedule (see `crate::serve`): one row per job, leased by one instance at a
+    // time. Times here are the real clock, never the pinned business date.
+    /// Take the lease of a job that is due and not held (or whose holder's lease ran out); a
+    /// job never seen before is due at once. False: not due, or another instance holds it.
+    fn lease_job(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError>;
+    /// Extend a lease still held; false when it was lost (expired and taken over).
+    fn renew_lease(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError>;
+    /// Give a lease back with the job's next due time and how it ended.
+    fn finish_job(&mut self, job: &str, holder: &str, end: &JobEnd<'_>) -> Result<(), StoreError>;
+    /// Make a job due at `now` (an operator asked for it).
+    fn request_job(&mut self, job: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Every job of the schedule.
+    fn schedule(&self) -> Result<Vec<ScheduledJob>, StoreError>;
+}
+
+/// Who holds work and until when.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub holder: &'a str,
+    /// The real time now.
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+impl<'a> Lease<'a> {
+    /// A lease for `holder` from the system clock's now, `seconds` long.
+    pub fn for_seconds(holder: &'a str, seconds: u64) -> Lease<'a> {
+        let now = Utc::now();
+        Lease {
+            holder,
+            now,
+            until: now + chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 4)),
+        }
+    }
+}
+
+/// How a leased job ended.
+#[derive(Debug, Clone, Copy)]
+pub struct JobEnd<'a> {
+    pub at: DateTime<Utc>,
+    pub next_due: DateTime<Utc>,
+    /// Failures in a row (0 after a success).
+    pub failures: u32,
+    pub error: Option<&'a str>,
+}
+
+/// One job of the shared schedule.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ScheduledJob {
+    /// A connection's name, or `@evaluate`, `@monitor` for the periodic jobs.
+    pub job: String,
+    /// The instance running it now.
+    pub holder: Option<String>,
+    pub lease_until: Option<String>,
+    pub next_due: String,
+    pub failures: u32,
+    pub last_started: Option<String>,
+    pub last_finished: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// A time as the schedule and claims store it: RFC 3339, UTC, microseconds, fixed width, so
+/// text order is time order in both backends.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

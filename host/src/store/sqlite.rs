@@ -5,19 +5,18 @@
 //! the store goes back to an earlier consistent point and the next sync reads those pages again.
 //! That keeps "no loss, no duplicates" without an fsync per page.
 
+use super::codec::{day_number, decode, encode, status_of, status_text};
 use super::sqlite_dunning as dunning;
+use super::sqlite_schedule as schedule;
 use super::{
-    DocumentRow, PageCommit, PageCounts, QuarantineEntry, SavedCursor, Store, StoreError,
-    StoredRecord, Version,
+    DocumentRow, JobEnd, Lease, PageCommit, PageCounts, QuarantineEntry, SavedCursor, ScheduledJob,
+    Store, StoreError, StoredRecord, Version,
 };
 use crate::dunning::action::{Action, OutboxEntry, Status, TaskState};
 use crate::dunning::history::History;
-use crate::model::{
-    Body, Dispute, DocumentKind, DocumentStatus, Money, PaymentPlan, Promise, Record, RecordKind,
-};
+use crate::model::{Body, Dispute, DocumentKind, Money, PaymentPlan, Promise, Record, RecordKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -115,6 +114,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 5: dunning: disputes, payment plans, the outbox, levels, charges, contacts.
     super::sqlite_dunning::MIGRATION,
+    // 6: holders of outbox claims; the schedule shared by server instances.
+    super::sqlite_schedule::MIGRATION,
 ];
 
 pub struct SqliteStore {
@@ -249,38 +250,6 @@ impl SqliteStore {
     }
 }
 
-/// A record's body serialized once: stored in the history and hashed for change detection
-/// (the origin's raw payload and updated-at alone do not make a change: the content does).
-fn encode(record: &Record) -> Result<(Option<String>, Vec<u8>), StoreError> {
-    let body = record
-        .body
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(json_err("encoding a record"))?;
-    let mut hash = Sha256::new();
-    hash.update([u8::from(record.origin.deleted)]);
-    hash.update(body.as_deref().unwrap_or_default());
-    Ok((body, hash.finalize().to_vec()))
-}
-
-fn decode(kind: &str, origin: &str, body: Option<String>) -> Result<Record, StoreError> {
-    let origin = serde_json::from_str(origin).map_err(json_err("decoding a record"))?;
-    let body = body
-        .map(|b| serde_json::from_str(&b))
-        .transpose()
-        .map_err(json_err("decoding a record"))?;
-    let kind = serde_json::from_value(serde_json::Value::String(kind.to_string()))
-        .map_err(json_err("decoding a record kind"))?;
-    Ok(Record { origin, kind, body })
-}
-
-/// A date as stored in `document_facts`: days of the common era.
-fn day_number(d: chrono::NaiveDate) -> i32 {
-    use chrono::Datelike;
-    d.num_days_from_ce()
-}
-
 /// Insert one version's projection row.
 fn add_document_fact(
     add: &mut rusqlite::CachedStatement<'_>,
@@ -355,25 +324,6 @@ fn backfill_document_facts(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreEr
         }
     }
     Ok(())
-}
-
-fn status_text(status: DocumentStatus) -> &'static str {
-    match status {
-        DocumentStatus::Draft => "draft",
-        DocumentStatus::Open => "open",
-        DocumentStatus::Paid => "paid",
-        DocumentStatus::Voided => "voided",
-    }
-}
-
-fn status_of(text: &str) -> Option<DocumentStatus> {
-    Some(match text {
-        "draft" => DocumentStatus::Draft,
-        "open" => DocumentStatus::Open,
-        "paid" => DocumentStatus::Paid,
-        "voided" => DocumentStatus::Voided,
-        _ => return None,
-    })
 }
 
 impl Store for SqliteStore {
@@ -775,12 +725,36 @@ impl Store for SqliteStore {
         dunning::enqueue(&mut self.db, actions, now)
     }
 
-    fn claim_action(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxEntry>, StoreError> {
-        dunning::claim(&mut self.db, now)
+    fn claim_action(
+        &mut self,
+        now: DateTime<Utc>,
+        lease: &Lease<'_>,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
+        dunning::claim(&mut self.db, now, lease)
     }
 
-    fn release_claims(&mut self) -> Result<usize, StoreError> {
-        dunning::release_claims(&self.db)
+    fn release_claims(&mut self, holder: &str) -> Result<usize, StoreError> {
+        dunning::release_claims(&self.db, holder)
+    }
+
+    fn lease_job(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
+        schedule::lease(&self.db, job, lease)
+    }
+
+    fn renew_lease(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
+        schedule::renew(&self.db, job, lease)
+    }
+
+    fn finish_job(&mut self, job: &str, holder: &str, end: &JobEnd<'_>) -> Result<(), StoreError> {
+        schedule::finish(&self.db, job, holder, end)
+    }
+
+    fn request_job(&mut self, job: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        schedule::request(&self.db, job, now)
+    }
+
+    fn schedule(&self) -> Result<Vec<ScheduledJob>, StoreError> {
+        schedule::schedule(&self.db)
     }
 
     fn action_delivered(
@@ -909,7 +883,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Body, Customer, Origin};
+    use crate::model::{Body, Customer, DocumentStatus, Origin};
     use chrono::{TimeZone, Utc};
 
     fn customer(id: &str, name: &str, deleted: bool) -> Record {

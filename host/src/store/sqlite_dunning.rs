@@ -3,7 +3,7 @@
 //! killed process leaves each action either undelivered (and delivered again, with the same
 //! message id) or delivered with its levels and contact date, never half of it.
 
-use super::StoreError;
+use super::{Lease, StoreError, timestamp};
 use crate::dunning::action::{Action, ChargeKind, OutboxEntry, Status, TaskState};
 use crate::dunning::history::{Charged, History, Level};
 use crate::dunning::ladder::ActionKind;
@@ -366,15 +366,22 @@ fn to_entry(
 
 /// Claim the oldest action due for (re)delivery: it becomes `sending` with one more attempt,
 /// in its own transaction, before anything is sent.
-pub fn claim(db: &mut Connection, now: DateTime<Utc>) -> Result<Option<OutboxEntry>, StoreError> {
+pub fn claim(
+    db: &mut Connection,
+    now: DateTime<Utc>,
+    lease: &Lease<'_>,
+) -> Result<Option<OutboxEntry>, StoreError> {
     const CONTEXT: &str = "claiming an action";
     let tx = db
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(query(CONTEXT))?;
     let key: Option<String> = tx
         .query_row(
-            "SELECT key FROM outbox WHERE status = 'pending' AND next_attempt <= ?1 ORDER BY seq LIMIT 1",
-            params![now.to_rfc3339()],
+            "SELECT key FROM outbox
+             WHERE (status = 'pending' AND next_attempt <= ?1)
+                OR (status = 'sending' AND claimed_until IS NOT NULL AND claimed_until < ?2)
+             ORDER BY seq LIMIT 1",
+            params![now.to_rfc3339(), timestamp(lease.now)],
             |r| r.get(0),
         )
         .optional()
@@ -383,8 +390,8 @@ pub fn claim(db: &mut Connection, now: DateTime<Utc>) -> Result<Option<OutboxEnt
         return Ok(None);
     };
     tx.execute(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE key = ?1",
-        params![key],
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?2, claimed_until = ?3 WHERE key = ?1",
+        params![key, lease.holder, timestamp(lease.until)],
     )
     .map_err(query(CONTEXT))?;
     let raw = tx
@@ -398,12 +405,13 @@ pub fn claim(db: &mut Connection, now: DateTime<Utc>) -> Result<Option<OutboxEnt
     to_entry(CONTEXT, raw).map(Some)
 }
 
-/// Actions a dead delivery loop had claimed go back to `pending` (delivered again, with the
-/// same message id: a receiver that already has it drops the copy).
-pub fn release_claims(db: &Connection) -> Result<usize, StoreError> {
+/// Actions a dead delivery loop of the same holder had claimed go back to `pending` (delivered
+/// again, with the same message id: a receiver that already has it drops the copy).
+pub fn release_claims(db: &Connection, holder: &str) -> Result<usize, StoreError> {
     db.execute(
-        "UPDATE outbox SET status = 'pending' WHERE status = 'sending'",
-        [],
+        "UPDATE outbox SET status = 'pending', claimed_by = NULL, claimed_until = NULL
+         WHERE status = 'sending' AND (claimed_by = ?1 OR claimed_by IS NULL)",
+        params![holder],
     )
     .map_err(query("releasing claimed actions"))
 }

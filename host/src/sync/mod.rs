@@ -11,6 +11,7 @@ use crate::runtime::bindings::types::Description;
 use crate::runtime::{CallError, JobContext, Plugin};
 use crate::store::{PageCommit, PageCounts, Store, StoreError};
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How far one stream got.
 #[derive(Debug, Default, Serialize)]
@@ -57,6 +58,23 @@ pub fn sync_connection(
     handle: tokio::runtime::Handle,
     on_page: &mut dyn FnMut(&str, &StreamOutcome),
 ) -> SyncOutcome {
+    let never = AtomicBool::new(false);
+    sync_connection_until(plugin, job, store, handle, on_page, &never)
+}
+
+/// What `error_kind` says of a sync stopped by [`sync_connection_until`]'s flag.
+pub const STOPPED: &str = "stopped";
+
+/// [`sync_connection`], stopping before the next page once `stop` is set (shutdown, or the
+/// lease was lost): every page read so far is committed, and the next sync resumes after it.
+pub fn sync_connection_until(
+    plugin: &Plugin,
+    job: JobContext,
+    store: &mut dyn Store,
+    handle: tokio::runtime::Handle,
+    on_page: &mut dyn FnMut(&str, &StreamOutcome),
+    stop: &AtomicBool,
+) -> SyncOutcome {
     let connection = job.connection.clone();
     let mut outcome = SyncOutcome {
         connection: connection.clone(),
@@ -67,12 +85,36 @@ pub fn sync_connection(
     };
     let span = tracing::info_span!("sync", connection = %connection, plugin = %plugin.id());
     let _enter = span.enter();
-    if let Err(e) = run(plugin, job, store, handle, &mut outcome.streams, on_page) {
-        tracing::warn!(error = %e, "sync stopped");
-        outcome.error_kind = Some(e.kind());
-        outcome.error = Some(e.to_string());
+    match run(
+        plugin,
+        job,
+        store,
+        handle,
+        &mut outcome.streams,
+        on_page,
+        stop,
+    ) {
+        Err(e) => {
+            tracing::warn!(error = %e, "sync stopped");
+            outcome.error_kind = Some(e.kind());
+            outcome.error = Some(e.to_string());
+        }
+        Ok(Finished::Stopped) => {
+            tracing::info!("sync stopped before the end; the next one resumes from here");
+            outcome.error_kind = Some(STOPPED);
+            outcome.error = Some(
+                "stopped before the end (shutting down, or the lease was lost); the next sync resumes after the last committed page".into(),
+            );
+        }
+        Ok(Finished::Complete) => {}
     }
     outcome
+}
+
+/// How reading ended without an error.
+enum Finished {
+    Complete,
+    Stopped,
 }
 
 /// One page on its way from the plugin to the store.
@@ -94,7 +136,8 @@ fn run(
     handle: tokio::runtime::Handle,
     streams: &mut Vec<StreamOutcome>,
     on_page: &mut dyn FnMut(&str, &StreamOutcome),
-) -> Result<(), SyncError> {
+    stop: &AtomicBool,
+) -> Result<Finished, SyncError> {
     let connection = job.connection.clone();
     // The host's clock stamps the history: pinned (CREDENCE_NOW) in tests and replays.
     let clock = job.clock;
@@ -156,16 +199,19 @@ fn run(
                 }
             }
         };
-        let read = || -> Result<(), SyncError> {
+        let read = || -> Result<Finished, SyncError> {
             for (index, (info, start)) in description.streams.iter().zip(starts).enumerate() {
                 let mut cursor = start;
                 loop {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(Finished::Stopped);
+                    }
                     let page = session.read(&info.name, cursor.as_deref())?;
                     for done in committed.try_iter() {
                         apply(done, streams, &mut store_error);
                     }
                     if store_error.is_some() {
-                        return Ok(());
+                        return Ok(Finished::Complete);
                     }
                     let has_more = page.has_more;
                     let next = page.cursor.clone();
@@ -177,7 +223,7 @@ fn run(
                     };
                     if pages.send(pending).is_err() {
                         // The committer stopped on a store error, reported below.
-                        return Ok(());
+                        return Ok(Finished::Complete);
                     }
                     if !has_more {
                         break;
@@ -185,7 +231,7 @@ fn run(
                     cursor = next;
                 }
             }
-            Ok(())
+            Ok(Finished::Complete)
         };
         let reading = read();
         drop(pages);
