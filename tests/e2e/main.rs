@@ -14,5 +14,6 @@ mod einvoice;
 mod http;
 mod plugins;
 mod quickbooks;
+mod serve;
 mod sync;
 mod xero;

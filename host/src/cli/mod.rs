@@ -13,6 +13,7 @@ mod monitor;
 mod output;
 mod plugin;
 mod read;
+mod serve;
 mod sync;
 
 use crate::home::Home;
@@ -111,6 +112,9 @@ enum Command {
     PaymentPlan(arrangements::PaymentPlanArgs),
     /// Look a company up through a bureau connection and show the reports.
     Lookup(lookup::LookupArgs),
+    /// Run the service: scheduled syncs, credit and dunning evaluation, delivery, bureau
+    /// monitoring, and the HTTP API (see the README's server section).
+    Serve(serve::ServeArgs),
     /// Run the whole job on sample data: bundled plugins, a local vendor sandbox, a throwaway home.
     Demo(demo::DemoArgs),
     /// Print the JSON Schemas of the common model and the config files, or write them to a folder.
@@ -227,9 +231,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             arrangements::payment_plan(&Home::open(&cli.home)?, args).await
         }
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
+        Command::Serve(args) => serve::run(&Home::open(&cli.home)?, args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Schema { write } => {
-            for (name, text) in crate::schema::rendered() {
+            let mut all = crate::schema::rendered();
+            all.push((
+                "openapi.json",
+                serde_json::to_string_pretty(&serve::openapi_document())? + "\n",
+            ));
+            for (name, text) in all {
                 match &write {
                     Some(dir) => {
                         std::fs::create_dir_all(dir)?;

@@ -27,6 +27,8 @@ struct Stored {
 struct VendorState {
     token: String,
     page_size: usize,
+    /// Waited before answering each page, like a real vendor's latency.
+    latency: std::time::Duration,
     /// Sorted by (updated_at, id).
     invoices: Vec<Stored>,
 }
@@ -46,6 +48,7 @@ impl Vendor {
             state: Arc::new(RwLock::new(VendorState {
                 token: token.to_string(),
                 page_size: PAGE_SIZE,
+                latency: std::time::Duration::ZERO,
                 invoices: stored,
             })),
         }
@@ -55,6 +58,14 @@ impl Vendor {
     pub fn with_page_size(self, page_size: usize) -> Vendor {
         if let Ok(mut s) = self.state.write() {
             s.page_size = page_size.max(1);
+        }
+        self
+    }
+
+    /// Wait `latency` before answering each page.
+    pub fn with_latency(self, latency: std::time::Duration) -> Vendor {
+        if let Ok(mut s) = self.state.write() {
+            s.latency = latency;
         }
         self
     }
@@ -115,6 +126,10 @@ async fn invoices_page(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
+    let latency = vendor.state.read().map(|s| s.latency).unwrap_or_default();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let Ok(s) = vendor.state.read() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };

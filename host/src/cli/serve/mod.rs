@@ -1,0 +1,189 @@
+//! `credence serve`: the sync-and-evaluate loop as a service, with its HTTP API.
+//!
+//! One process runs four loops and the API:
+//! - [`schedule::syncs`]: every ledger connection synced on its interval (with jitter), at most
+//!   `concurrency` at once, backing off after failures; each sync is leased in the store's
+//!   schedule, so several instances on one PostgreSQL share the connections and a dead
+//!   instance's connection is taken over once its lease runs out;
+//! - [`schedule::evaluations`]: credit evaluation and the dunning plan after every sync that
+//!   changed something and at least every `evaluate_every_s`; the latest evaluation answers the
+//!   API's customer endpoints;
+//! - [`schedule::deliveries`]: the outbox, each action claimed by exactly one instance;
+//! - [`schedule::monitoring`]: bureau reports on the policy's cadence (leased: one instance).
+//!
+//! SIGTERM or Ctrl-C: the API stops taking requests, syncs stop before their next page (the
+//! page being read is committed), the delivery in flight finishes, and the process exits 0.
+
+mod api;
+mod auth;
+mod metrics;
+mod openapi;
+mod pool;
+mod schedule;
+
+use crate::credit::Evaluation;
+use crate::home::Home;
+use crate::home::config::ServerConfig;
+use anyhow::{Context, anyhow};
+use clap::Args;
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use tokio::sync::{Notify, watch};
+use tracing::Instrument;
+
+pub use openapi::document as openapi_document;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the API (default `[server] listen`); port 0 picks a free one.
+    #[arg(long)]
+    listen: Option<String>,
+    /// This instance's name in leases, claims and logs (default `[server] instance`, else
+    /// host name and process id).
+    #[arg(long)]
+    instance: Option<String>,
+}
+
+/// What the loops and the API share.
+pub(crate) struct Service {
+    home: Home,
+    config: ServerConfig,
+    instance: String,
+    pool: Arc<pool::Pool>,
+    metrics: metrics::Metrics,
+    tokens: auth::Tokens,
+    latest: RwLock<Option<Arc<Latest>>>,
+    /// Ask for an evaluation (a sync changed something).
+    evaluate: Notify,
+    /// Ask for a delivery round (actions were queued).
+    deliver: Notify,
+    /// Look at the schedule now (an operator asked for a sync).
+    wake: Notify,
+    stop: watch::Receiver<bool>,
+}
+
+/// The latest evaluation, indexed by account and member record.
+pub(crate) struct Latest {
+    evaluation: Evaluation,
+    at: chrono::DateTime<chrono::Utc>,
+    by_key: HashMap<String, usize>,
+}
+
+impl Latest {
+    fn new(evaluation: Evaluation) -> Latest {
+        let mut by_key = HashMap::new();
+        for (i, d) in evaluation.customers.iter().enumerate() {
+            by_key.insert(d.account.clone(), i);
+            for m in &d.members {
+                by_key.entry(m.clone()).or_insert(i);
+            }
+        }
+        Latest {
+            evaluation,
+            at: chrono::Utc::now(),
+            by_key,
+        }
+    }
+}
+
+impl Service {
+    fn latest(&self) -> Option<Arc<Latest>> {
+        self.latest.read().ok().and_then(|l| l.clone())
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+}
+
+fn default_instance() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}:{}", std::process::id())
+}
+
+pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = home.config()?;
+    let server = config.server.clone();
+    let listen = args.listen.unwrap_or_else(|| server.listen.clone());
+    let instance = args
+        .instance
+        .or_else(|| server.instance.clone())
+        .unwrap_or_else(default_instance);
+    let tokens = auth::Tokens::from_config(&server.tokens, &|v| std::env::var(v).ok())
+        .map_err(|e| anyhow!(e))?;
+    if server.tokens.is_empty() {
+        tracing::warn!(
+            "no [[server.tokens]] in credence.toml: only /health and /ready will answer"
+        );
+    }
+    // Refuse to start on what would fail later: the store, the policy, delivery settings.
+    let location = super::sync::location(home)?;
+    drop(location.open()?);
+    super::credit::policy(home)?;
+    let channels =
+        crate::dunning::deliver::Channels::new(&config.delivery, home.root().join("letters"))?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (`[server] listen` or --listen)"))?;
+    let address = listener.local_addr()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let service = Arc::new(Service {
+        home: home.clone(),
+        config: server,
+        instance: instance.clone(),
+        pool: pool::Pool::new(location),
+        metrics: metrics::Metrics::default(),
+        tokens,
+        latest: RwLock::new(None),
+        evaluate: Notify::new(),
+        deliver: Notify::new(),
+        wake: Notify::new(),
+        stop: stop_rx.clone(),
+    });
+    let span = tracing::info_span!("serve", instance = %instance);
+    let mut loops = tokio::task::JoinSet::new();
+    loops.spawn(schedule::syncs(service.clone()).instrument(span.clone()));
+    loops.spawn(schedule::evaluations(service.clone()).instrument(span.clone()));
+    loops.spawn(schedule::deliveries(service.clone(), channels).instrument(span.clone()));
+    loops.spawn(schedule::monitoring(service.clone()).instrument(span));
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing the work in hand");
+        let _ = stop_tx.send(true);
+    });
+    println!("credence serve: instance {instance}, API on http://{address}");
+    let mut stopped = stop_rx.clone();
+    axum::serve(listener, api::router(service.clone()))
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await
+        .context("the API server failed")?;
+    while let Some(done) = loops.join_next().await {
+        if let Err(e) = done {
+            tracing::error!(error = %e, "a loop panicked");
+        }
+    }
+    println!("credence serve: instance {instance} stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+}

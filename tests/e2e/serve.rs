@@ -1,0 +1,633 @@
+//! `credence serve` as users run it: real processes on the real PostgreSQL of this machine
+//! (`CREDENCE_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/test`), each test in
+//! a schema of its own, against the local vendor servers and SMTP exchange. The loop syncs,
+//! evaluates and delivers with no command; the API refuses strangers and read-only tokens on
+//! admin routes; two instances share the work, and one killed mid-sync loses nothing and
+//! duplicates nothing while the other finishes after the lease runs out.
+
+use crate::support::{Server, TestHome, text};
+use credence::model::RecordKind;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2026-11-26T12:00:00Z";
+const ADMIN: &str = "admin-token-e2e-0123456789";
+const READER: &str = "read-token-e2e-0123456789";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn postgres_url() -> String {
+    std::env::var("CREDENCE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A schema of its own on the test database, dropped at the end.
+struct Schema {
+    name: String,
+}
+
+impl Schema {
+    fn new(tag: &str) -> Schema {
+        let name = format!("credence_e2e_{tag}_{}", std::process::id());
+        let schema = Schema { name };
+        schema.drop_it();
+        schema
+    }
+
+    fn drop_it(&self) {
+        let status = Command::new("psql")
+            .args([
+                &postgres_url(),
+                "-q",
+                "-c",
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+            ])
+            .env("PGOPTIONS", "--client-min-messages=warning")
+            .stdout(Stdio::null())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "psql cannot reach {}: the server tests need the PostgreSQL server",
+            postgres_url()
+        );
+    }
+
+    fn store(&self) -> Box<dyn credence::store::Store> {
+        credence::store::Location::Postgres {
+            url: postgres_url(),
+            schema: self.name.clone(),
+        }
+        .open()
+        .expect("open the PostgreSQL store")
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.drop_it();
+        }
+    }
+}
+
+fn append_config(home: &TestHome, text: &str) {
+    let path = home.path().join("credence.toml");
+    let mut config: toml_edit::DocumentMut = std::fs::read_to_string(&path)
+        .expect("config")
+        .parse()
+        .expect("toml");
+    // The default config has a [server] table; ours replaces it.
+    config.remove("server");
+    let config = config.to_string() + text;
+    std::fs::write(&path, config).expect("config");
+}
+
+/// Point a home at the schema, with tokens and a fast schedule.
+fn configure(home: &TestHome, schema: &Schema, smtp_port: u16, lease_s: u64) {
+    let path = home.path().join("credence.toml");
+    let config = std::fs::read_to_string(&path).expect("config");
+    let config = config.replacen(
+        "[storage]\n",
+        &format!(
+            "[storage]\npostgres = \"{}\"\npostgres_schema = \"{}\"\n",
+            postgres_url(),
+            schema.name
+        ),
+        1,
+    );
+    std::fs::write(&path, config).expect("config");
+    append_config(
+        home,
+        &format!(
+            r#"
+[server]
+sync_every_s = 3600
+jitter_s = 0
+concurrency = 2
+lease_s = {lease_s}
+evaluate_every_s = 3600
+deliver_every_s = 1
+
+[[server.tokens]]
+name = "ops"
+scope = "admin"
+token_env = "E2E_ADMIN_TOKEN"
+
+[[server.tokens]]
+name = "dashboard"
+scope = "read"
+token_sha256 = "{}"
+
+[delivery.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+timeout_s = 5
+"#,
+            sha256_hex(READER)
+        ),
+    );
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+/// A running `credence serve`; killed when dropped.
+struct Serve {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    /// Kept open: the server prints to it until it stops.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Serve {
+    fn start(home: &TestHome, instance: &str) -> Serve {
+        Serve::start_env(home, instance, &[])
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        http(self.port, method, path, token, body)
+    }
+
+    fn json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.request("GET", path, Some(READER), None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).expect("json")
+    }
+
+    fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {signal}");
+    }
+
+    fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange on loopback.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("receive");
+    let response = text(&response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Wait until `check` holds, or fail with `what` and the logs.
+fn wait_for(what: &str, within: Duration, logs: &[&Serve], mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let logs: Vec<String> = logs.iter().map(|s| s.log()).collect();
+    panic!(
+        "timed out waiting for {what}; logs:\n{}",
+        logs.join("\n----\n")
+    );
+}
+
+/// A mail exchange on loopback.
+struct Exchange {
+    port: u16,
+    mailbox: PathBuf,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Exchange {
+    fn start() -> Exchange {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailbox = dir.path().join("mailbox");
+        let runtime = crate::support::runtime();
+        let (addr, _) = runtime
+            .block_on(credence::sandbox::smtp::serve(0, mailbox.clone()))
+            .expect("bind loopback");
+        Exchange {
+            port: addr.port(),
+            mailbox,
+            _dir: dir,
+            _runtime: runtime,
+        }
+    }
+
+    fn messages(&self) -> BTreeMap<String, String> {
+        credence::sandbox::smtp::mailbox(&self.mailbox)
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
+    fn transactions(&self) -> usize {
+        std::fs::read_to_string(self.mailbox.join("transactions.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+}
+
+#[test]
+fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
+    let schema = Schema::new("loop");
+    let exchange = Exchange::start();
+    let home = TestHome::new();
+    home.add_csv_connection("shop", &repo("plugins/csv/sample"));
+    configure(&home, &schema, exchange.port, 30);
+    let mut serve = Serve::start(&home, "solo");
+
+    // No command: the schedule syncs the connection, evaluates, plans and delivers.
+    wait_for(
+        "six reminders in the mailbox",
+        Duration::from_secs(90),
+        &[&serve],
+        || exchange.messages().len() >= 6,
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(exchange.messages().len(), 6, "each reminder once");
+    assert_eq!(exchange.transactions(), 6, "one SMTP transaction each");
+    let dupont = exchange
+        .messages()
+        .into_values()
+        .find(|m| m.contains("compta@atelier-dupont.example"))
+        .expect("the French customer's message");
+    assert!(dupont.contains("relance de paiement"), "{dupont}");
+
+    // Health answers anyone; everything else wants a token, admin routes an admin one.
+    assert_eq!(serve.request("GET", "/health", None, None).0, 200);
+    let (status, body) = serve.request("GET", "/ready", None, None);
+    assert_eq!(status, 200, "{body}");
+    let doc = serve.json("/openapi.json");
+    let kept: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("schemas/json/openapi.json"))
+            .expect("schemas/json/openapi.json"),
+    )
+    .expect("json");
+    assert_eq!(
+        doc, kept,
+        "schemas/json/openapi.json is stale: run `credence schema --write schemas/json`"
+    );
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        let concrete = path
+            .replace("{account}", "shop/C001")
+            .replace("{key}", "nothing")
+            .replace("{name}", "shop");
+        for (method, op) in ops.as_object().expect("operations") {
+            let method = method.to_uppercase();
+            match op["x-scope"].as_str() {
+                Some("none") => continue,
+                Some("read") | Some("admin") => {}
+                other => panic!("{path}: scope {other:?}"),
+            }
+            for token in [None, Some("wrong-token-0123456789"), Some("")] {
+                let (status, body) = serve.request(&method, &concrete, token, Some("{}"));
+                assert_eq!(status, 401, "{method} {path} with {token:?}: {body}");
+                assert!(body.contains("bearer token"), "{body}");
+            }
+            if op["x-scope"] == "admin" {
+                let (status, body) = serve.request(&method, &concrete, Some(READER), Some("{}"));
+                assert_eq!(status, 403, "{method} {path} read-only: {body}");
+            } else {
+                let (status, body) = serve.request(&method, &concrete, Some(READER), None);
+                assert_eq!(status, 200, "{method} {path}: {body}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 15,
+        "only {checked} routes in the OpenAPI document"
+    );
+
+    // Customers with their state and reasons; one decision validates against its schema.
+    let customers = serve.json("/api/v1/customers");
+    let list = customers["customers"].as_array().expect("customers");
+    assert!(list.len() >= 6, "{customers}");
+    assert!(
+        list.iter()
+            .all(|c| c["state"].is_string() && c["reasons"].is_array())
+    );
+    let account = list[0]["account"].as_str().expect("account");
+    let decision = serve.json(&format!("/api/v1/customers/{account}"));
+    let schema_json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("schemas/json/credit-decision.schema.json")).expect("schema"),
+    )
+    .expect("schema json");
+    let validator = jsonschema::validator_for(&schema_json).expect("schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&decision)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        serve
+            .request("GET", "/api/v1/customers/shop/NOBODY", Some(READER), None)
+            .0,
+        404
+    );
+    let delivered = serve.json("/api/v1/actions?status=delivered");
+    assert_eq!(delivered["actions"].as_array().map(Vec::len), Some(6));
+    let invoices = serve.json("/api/v1/invoices?open=true");
+    assert!(
+        invoices["invoices"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+    );
+
+    // Admin actions: a promise, a dispute, a sync on demand; bad input is named.
+    let promise = format!(
+        r#"{{"customer":"{account}","amount":"100.00","currency":"EUR","by_date":"2026-12-05","taken_by":"e2e"}}"#
+    );
+    let (status, body) = serve.request("POST", "/api/v1/promises", Some(ADMIN), Some(&promise));
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = serve.request(
+        "POST",
+        "/api/v1/promises",
+        Some(ADMIN),
+        Some(r#"{"customer":"shop/NOBODY","amount":"1","currency":"EUR","by_date":"2026-12-05","taken_by":"e2e"}"#),
+    );
+    assert_eq!(status, 404, "{body}");
+    let invoice = invoices["invoices"]
+        .as_array()
+        .and_then(|i| i.iter().find(|i| i["kind"] == "invoice"))
+        .and_then(|i| i["number"].as_str())
+        .expect("an open invoice");
+    let dispute = format!(r#"{{"invoice":"{invoice}","reason":"goods damaged","by":"e2e"}}"#);
+    let (status, body) = serve.request("POST", "/api/v1/disputes", Some(ADMIN), Some(&dispute));
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = serve.request(
+        "POST",
+        "/api/v1/tasks/nothing/snooze",
+        Some(ADMIN),
+        Some(r#"{"until":"2026-12-01"}"#),
+    );
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = serve.request("POST", "/api/v1/connections/shop/sync", Some(ADMIN), None);
+    assert_eq!(status, 202);
+    wait_for(
+        "the requested sync",
+        Duration::from_secs(30),
+        &[&serve],
+        || {
+            http(serve.port, "GET", "/metrics", Some(READER), None)
+                .1
+                .contains("credence_syncs_total{connection=\"shop\",result=\"ok\"} 2")
+        },
+    );
+    let (_, metrics) = serve.request("GET", "/metrics", Some(READER), None);
+    for line in [
+        "credence_actions_delivered_total{} 6",
+        "credence_records_total{connection=\"shop\",change=\"new\"}",
+        "credence_http_requests_total{route=\"/api/v1/customers\",status=\"200\"}",
+        "credence_sync_seconds_count{connection=\"shop\"} 2",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
+
+    // SIGTERM: a clean exit.
+    serve.signal("-TERM");
+    let status = serve
+        .wait_exit(Duration::from_secs(20))
+        .expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}\n{}", serve.log());
+    assert_eq!(exchange.transactions(), 6, "nothing sent twice");
+}
+
+/// Wait until every job of the schedule has run and none is held.
+fn all_synced(store: &dyn credence::store::Store, connections: &[String]) -> bool {
+    let Ok(jobs) = store.schedule() else {
+        return false;
+    };
+    connections.iter().all(|c| {
+        jobs.iter().any(|j| {
+            &j.job == c && j.holder.is_none() && j.last_finished.is_some() && j.last_error.is_none()
+        })
+    })
+}
+
+#[test]
+fn two_instances_share_the_work_and_one_killed_mid_sync_loses_and_duplicates_nothing() {
+    const CONNECTIONS: usize = 4;
+    const INVOICES: usize = 2_000;
+    let schema = Schema::new("pair");
+    let exchange = Exchange::start();
+    let vendors: Vec<Server> = (0..CONNECTIONS)
+        .map(|_| {
+            Server::start(
+                credence::sandbox::example::Vendor::new(INVOICES, "tok")
+                    .with_latency(Duration::from_millis(120))
+                    .router(),
+            )
+        })
+        .collect();
+    let home = TestHome::new();
+    home.add_csv_connection("shop", &repo("plugins/csv/sample"));
+    let mut names = vec!["shop".to_string()];
+    for (i, v) in vendors.iter().enumerate() {
+        let name = format!("vendor{i}");
+        home.add_example_connection(&name, &v.url(), "VENDOR_TOKEN");
+        names.push(name);
+    }
+    configure(&home, &schema, exchange.port, 3);
+    let run = |instance: &str| Serve::start_env(&home, instance, &[("VENDOR_TOKEN", "tok")]);
+    let mut a = run("a");
+    let b = run("b");
+    let store = schema.store();
+
+    // Kill `a` while it holds a sync with pages committed.
+    wait_for(
+        "instance a holding a vendor sync",
+        Duration::from_secs(60),
+        &[&a, &b],
+        || {
+            store.schedule().is_ok_and(|jobs| {
+                jobs.iter()
+                    .any(|j| j.job.starts_with("vendor") && j.holder.as_deref() == Some("a"))
+            })
+        },
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let held: Vec<String> = store
+        .schedule()
+        .expect("schedule")
+        .into_iter()
+        .filter(|j| j.holder.as_deref() == Some("a"))
+        .map(|j| j.job)
+        .collect();
+    assert!(
+        held.iter().any(|c| store
+            .cursor(c, "invoices")
+            .is_ok_and(|saved| saved.is_some_and(|s| !s.complete))),
+        "{held:?}: a killed in the middle of a sync, pages committed"
+    );
+    a.signal("-KILL");
+    a.wait_exit(Duration::from_secs(10)).expect("a is gone");
+    assert!(!held.is_empty());
+
+    wait_for(
+        "b to finish every connection",
+        Duration::from_secs(180),
+        &[&b],
+        || all_synced(store.as_ref(), &names),
+    );
+    let log = b.log();
+    assert!(
+        held.iter().all(|h| log.contains(h.as_str())),
+        "b took over {held:?}:\n{log}"
+    );
+
+    // Every invoice once, each with one version: pages read again after the takeover changed
+    // nothing.
+    let invoices = store.records(RecordKind::Invoice).expect("records");
+    let versions = store
+        .versions(
+            RecordKind::Invoice,
+            chrono::Utc::now() + chrono::Duration::days(365),
+        )
+        .expect("versions");
+    for name in &names[1..] {
+        let current = invoices
+            .iter()
+            .filter(|r| &r.record.origin.connection == name)
+            .count();
+        let history = versions
+            .iter()
+            .filter(|v| &v.record.origin.connection == name)
+            .count();
+        assert_eq!(current, INVOICES, "{name}: every invoice stored");
+        assert_eq!(history, INVOICES, "{name}: no invoice stored twice");
+    }
+    wait_for("the reminders", Duration::from_secs(60), &[&b], || {
+        exchange.messages().len() >= 6
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(exchange.messages().len(), 6, "each reminder once");
+    assert!(
+        exchange.transactions() <= 7,
+        "at most one repeated transaction, from the killed instance"
+    );
+    // The vendors' invoices have no customer records with addresses: letters, each filed once.
+    wait_for(
+        "every action delivered",
+        Duration::from_secs(60),
+        &[&b],
+        || {
+            store
+                .outbox(None)
+                .is_ok_and(|o| o.iter().all(|e| e.delivered_at.is_some()))
+        },
+    );
+    let outbox = store.outbox(None).expect("outbox");
+    let emails = outbox
+        .iter()
+        .filter(|e| e.action.channel.as_str() == "email")
+        .count();
+    assert_eq!(emails, 6);
+    let letters = std::fs::read_dir(home.path().join("letters")).map_or(0, |d| d.count());
+    assert_eq!(
+        letters,
+        outbox.len() - emails,
+        "one letter per letter action"
+    );
+}
+
+impl Serve {
+    fn start_env(home: &TestHome, instance: &str, env: &[(&str, &str)]) -> Serve {
+        let log = home.path().join(format!("serve-{instance}.log"));
+        let mut command =
+            home.command(&["serve", "--listen", "127.0.0.1:0", "--instance", instance]);
+        command
+            .env("CREDENCE_NOW", NOW)
+            .env("E2E_ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "credence=info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"));
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start credence serve");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("read the first line");
+        let port = first
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no address in {first:?}; log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            });
+        Serve {
+            child,
+            port,
+            log,
+            _stdout: stdout,
+        }
+    }
+}
