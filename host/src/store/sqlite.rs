@@ -1135,7 +1135,7 @@ mod tests {
              DROP INDEX record_history_payments; DROP INDEX record_history_reports;
              DROP TABLE disputes; DROP TABLE payment_plans; DROP TABLE outbox;
              DROP TABLE outbox_invoices; DROP TABLE dunning_levels;
-             DROP TABLE dunning_charges; DROP TABLE dunning_contacts;
+             DROP TABLE dunning_charges; DROP TABLE dunning_contacts; DROP TABLE schedule;
              PRAGMA user_version = 2;",
         )
         .expect("downgrade");
