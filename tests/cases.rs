@@ -109,3 +109,92 @@ pub fn document(d: Doc<'_>) -> Document {
         note: None,
     }
 }
+
+/// Where a case's records are kept: the embedded SQLite store, or a schema of its own on the
+/// test PostgreSQL (`CREDENCE_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/test`),
+/// so both backends are held to the same cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A case's store, removed at the end.
+pub struct CaseStore {
+    store: Box<dyn credence::store::Store>,
+    schema: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn postgres_url() -> String {
+    std::env::var("CREDENCE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn drop_schema(name: &str) {
+    let ok = std::process::Command::new("psql")
+        .args([
+            &postgres_url(),
+            "-q",
+            "-c",
+            &format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
+        ])
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "psql cannot reach {}", postgres_url());
+}
+
+impl CaseStore {
+    pub fn open(backend: Backend) -> CaseStore {
+        static CASES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (location, schema) = match backend {
+            Backend::Sqlite => (
+                credence::store::Location::Sqlite(dir.path().join("store.db")),
+                None,
+            ),
+            Backend::Postgres => {
+                let n = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let schema = format!("credence_case_{}_{n}", std::process::id());
+                drop_schema(&schema);
+                (
+                    credence::store::Location::Postgres {
+                        url: postgres_url(),
+                        schema: schema.clone(),
+                    },
+                    Some(schema),
+                )
+            }
+        };
+        CaseStore {
+            store: location.open().expect("open the store"),
+            schema,
+            _dir: dir,
+        }
+    }
+}
+
+impl std::ops::Deref for CaseStore {
+    type Target = dyn credence::store::Store;
+    fn deref(&self) -> &Self::Target {
+        self.store.as_ref()
+    }
+}
+
+impl std::ops::DerefMut for CaseStore {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.store.as_mut()
+    }
+}
+
+impl Drop for CaseStore {
+    fn drop(&mut self) {
+        if let Some(schema) = &self.schema
+            && !std::thread::panicking()
+        {
+            drop_schema(schema);
+        }
+    }
+}

@@ -11,8 +11,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use credence::credit::policy::{DEFAULT_POLICY, date};
 use credence::credit::{self, Policy};
 use credence::model::*;
-use credence::store::sqlite::SqliteStore;
-use credence::store::{PageCommit, Store};
+use credence::store::PageCommit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,6 +20,7 @@ use std::path::Path;
 
 #[path = "cases.rs"]
 mod cases;
+use cases::{Backend, CaseStore};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -371,13 +371,12 @@ fn compare(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) 
     }
 }
 
-fn run_case(path: &Path) -> Vec<String> {
+fn run_case(path: &Path, backend: Backend) -> Vec<String> {
     let text = std::fs::read_to_string(path).expect("read case");
     let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(!case.description.is_empty());
     let policy = policy(&case);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = SqliteStore::open(&dir.path().join("store.db")).expect("store");
+    let mut store = CaseStore::open(backend);
     let mut records = records(&case);
     records.sort_by_key(|(day, _)| *day);
     for (day, record) in records {
@@ -417,8 +416,8 @@ fn run_case(path: &Path) -> Vec<String> {
     }
     let mut failures = Vec::new();
     for check in &case.checks {
-        let eval = credit::evaluate(&store, &policy, check.as_of).expect("evaluate");
-        let again = credit::evaluate(&store, &policy, check.as_of).expect("evaluate");
+        let eval = credit::evaluate(&*store, &policy, check.as_of).expect("evaluate");
+        let again = credit::evaluate(&*store, &policy, check.as_of).expect("evaluate");
         assert_eq!(eval, again, "evaluation is a pure function of its inputs");
         for (account, expected) in &check.expect {
             let Some(decision) = eval.customers.iter().find(|d| &d.account == account) else {
@@ -455,7 +454,24 @@ fn run_case(path: &Path) -> Vec<String> {
 fn credit_cases_give_the_expected_decisions() {
     let cases = cases::files("credit");
     assert!(cases.len() >= 12, "the cases are there: {}", cases.len());
-    let failures: Vec<String> = cases.iter().flat_map(|c| run_case(c)).collect();
+    let failures: Vec<String> = cases
+        .iter()
+        .flat_map(|c| run_case(c, Backend::Sqlite))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn credit_cases_give_the_same_decisions_on_postgresql() {
+    let failures: Vec<String> = cases::files("credit")
+        .iter()
+        .flat_map(|c| run_case(c, Backend::Postgres))
+        .collect();
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",

@@ -6,14 +6,13 @@
 //! nothing. `tests/dunning/interest.toml` holds hand-checked interest and compensation cases,
 //! one or more per country pack, run through the same planner.
 
-use cases::{Doc, document, patched_policy};
+use cases::{Backend, CaseStore, Doc, document, patched_policy};
 use chrono::{NaiveDate, TimeZone, Utc};
 use credence::credit::Policy;
 use credence::credit::policy::date;
 use credence::dunning::render::{Renderer, Sender};
 use credence::dunning::{self, action::Action};
 use credence::model::*;
-use credence::store::sqlite::SqliteStore;
 use credence::store::{PageCommit, Store};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -234,7 +233,7 @@ fn customer(c: &CaseCustomer) -> Record {
     }
 }
 
-fn commit(store: &mut SqliteStore, day: NaiveDate, records: Vec<Record>) {
+fn commit(store: &mut dyn Store, day: NaiveDate, records: Vec<Record>) {
     if records.is_empty() {
         return;
     }
@@ -288,21 +287,19 @@ fn describe_charges(a: &Action) -> Vec<String> {
 }
 
 struct Runner {
-    store: SqliteStore,
+    store: CaseStore,
     policy: Policy,
     renderer: Renderer,
     invoices: BTreeMap<String, CaseInvoice>,
     /// Invoice id -> what is still open.
     open: BTreeMap<String, Decimal>,
     payments: usize,
-    _dir: tempfile::TempDir,
 }
 
 impl Runner {
-    fn new(policy: Policy) -> Runner {
-        let dir = tempfile::tempdir().expect("tempdir");
+    fn new(policy: Policy, backend: Backend) -> Runner {
         Runner {
-            store: SqliteStore::open(&dir.path().join("store.db")).expect("store"),
+            store: CaseStore::open(backend),
             policy,
             renderer: Renderer::new(
                 Sender {
@@ -315,7 +312,6 @@ impl Runner {
             invoices: BTreeMap::new(),
             open: BTreeMap::new(),
             payments: 0,
-            _dir: dir,
         }
     }
     fn add_invoice(&mut self, invoice: CaseInvoice) {
@@ -412,7 +408,7 @@ impl Runner {
                 records.push(self.settle(i, c.amount));
             }
         }
-        commit(&mut self.store, e.on, records);
+        commit(&mut *self.store, e.on, records);
         if let Some(p) = &e.promise {
             self.store
                 .record_promise(&Promise {
@@ -494,7 +490,7 @@ impl Runner {
     }
 }
 
-fn run_timeline(path: &Path) -> Vec<String> {
+fn run_timeline(path: &Path, backend: Backend) -> Vec<String> {
     let text = std::fs::read_to_string(path).expect("read case");
     let case: Timeline =
         toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -503,10 +499,10 @@ fn run_timeline(path: &Path) -> Vec<String> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let mut runner = Runner::new(patched_policy(case.policy.as_ref()));
+    let mut runner = Runner::new(patched_policy(case.policy.as_ref()), backend);
     let first = NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
     commit(
-        &mut runner.store,
+        &mut *runner.store,
         first,
         case.customers.iter().map(customer).collect(),
     );
@@ -520,7 +516,11 @@ fn run_timeline(path: &Path) -> Vec<String> {
         .filter(|i| i.synced.unwrap_or(i.issue) < case.from)
     {
         let record = runner.invoice_record(&i.id);
-        commit(&mut runner.store, i.synced.unwrap_or(i.issue), vec![record]);
+        commit(
+            &mut *runner.store,
+            i.synced.unwrap_or(i.issue),
+            vec![record],
+        );
     }
     let expected: BTreeMap<NaiveDate, &Expect> = case.expect.iter().map(|e| (e.on, e)).collect();
     let mut failures = Vec::new();
@@ -532,7 +532,7 @@ fn run_timeline(path: &Path) -> Vec<String> {
             .filter(|i| i.synced.unwrap_or(i.issue) == day)
             .map(|i| runner.invoice_record(&i.id))
             .collect();
-        commit(&mut runner.store, day, new);
+        commit(&mut *runner.store, day, new);
         for e in case.events.iter().filter(|e| e.on == day) {
             runner.apply(e);
         }
@@ -540,9 +540,9 @@ fn run_timeline(path: &Path) -> Vec<String> {
         if !down {
             runner.deliver(day); // What waited during an outage goes out first.
         }
-        let plan = dunning::plan_run(&runner.store, &runner.policy, &runner.renderer, day, false)
+        let plan = dunning::plan_run(&*runner.store, &runner.policy, &runner.renderer, day, false)
             .expect("plan");
-        let again = dunning::plan_run(&runner.store, &runner.policy, &runner.renderer, day, false)
+        let again = dunning::plan_run(&*runner.store, &runner.policy, &runner.renderer, day, false)
             .expect("plan");
         let keys = |p: &dunning::Plan| p.actions.iter().map(|a| a.key.clone()).collect::<Vec<_>>();
         assert_eq!(
@@ -626,7 +626,24 @@ fn run_timeline(path: &Path) -> Vec<String> {
 fn dunning_timelines_give_the_expected_actions_each_day() {
     let cases = cases::files("dunning/timelines");
     assert!(cases.len() >= 8, "the timelines are there: {}", cases.len());
-    let failures: Vec<String> = cases.iter().flat_map(|c| run_timeline(c)).collect();
+    let failures: Vec<String> = cases
+        .iter()
+        .flat_map(|c| run_timeline(c, Backend::Sqlite))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn dunning_timelines_give_the_same_actions_on_postgresql() {
+    let failures: Vec<String> = cases::files("dunning/timelines")
+        .iter()
+        .flat_map(|c| run_timeline(c, Backend::Postgres))
+        .collect();
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
@@ -647,7 +664,7 @@ fn a_timeline_with_a_wrong_expectation_fails() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("wrong.toml");
     std::fs::write(&path, wrong).expect("write");
-    let failures = run_timeline(&path);
+    let failures = run_timeline(&path, Backend::Sqlite);
     assert_eq!(failures.len(), 1, "{failures:?}");
 }
 
@@ -705,7 +722,7 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
     .expect("patch");
     for case in &file.case {
         packs.insert(case.pack.clone());
-        let mut runner = Runner::new(patched_policy(Some(&patch)));
+        let mut runner = Runner::new(patched_policy(Some(&patch)), Backend::Sqlite);
         let c = CaseCustomer {
             id: "C".into(),
             name: case.name.clone(),
@@ -727,7 +744,7 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
             discount: None,
         });
         let invoice = runner.invoice_record("I");
-        commit(&mut runner.store, issue, vec![customer(&c), invoice]);
+        commit(&mut *runner.store, issue, vec![customer(&c), invoice]);
         for (day, amount) in &case.payments {
             runner.apply(&Event {
                 on: day.parse().expect("payment date"),
@@ -745,7 +762,7 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
             });
         }
         let plan = dunning::plan_run(
-            &runner.store,
+            &*runner.store,
             &runner.policy,
             &runner.renderer,
             case.as_of,
