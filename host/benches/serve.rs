@@ -317,6 +317,23 @@ fn scale_out(runtime: &tokio::runtime::Runtime) {
         }
         let wall = started.elapsed();
         println!("scale-out: {CONNECTIONS} connections, {instances} instance(s): {wall:.2?}");
+        for s in &servers {
+            let (_, metrics) = get(s.port, "/metrics");
+            let (mut sum, mut count) = (0.0, 0.0);
+            for line in metrics.lines() {
+                let value = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
+                if line.starts_with("credence_sync_seconds_sum") {
+                    sum += value.unwrap_or(0.0);
+                } else if line.starts_with("credence_sync_seconds_count") {
+                    count += value.unwrap_or(0.0);
+                }
+            }
+            println!(
+                "  instance on port {}: {count} syncs, {:.2} s each on average",
+                s.port,
+                sum / count.max(1.0)
+            );
+        }
         results.push(wall.as_secs_f64());
         drop(servers);
         psql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));

@@ -111,6 +111,7 @@ jitter_s = 0
 concurrency = 2
 lease_s = {lease_s}
 evaluate_every_s = 3600
+evaluate_settle_s = 1
 deliver_every_s = 1
 
 [[server.tokens]]

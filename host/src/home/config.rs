@@ -50,7 +50,8 @@ sync_every_s = 900        # per connection; a connection may set its own sync_ev
 jitter_s = 30
 concurrency = 4           # syncs at once in this instance
 lease_s = 60              # a dead instance's jobs are taken over after this
-evaluate_every_s = 3600   # credit and dunning, also after every sync
+evaluate_every_s = 3600   # credit and dunning, also after syncs that changed something:
+evaluate_settle_s = 10    # ... once this long has passed without another one finishing
 deliver_every_s = 30
 # [[server.tokens]]
 # name = "ops"
@@ -112,6 +113,10 @@ pub struct ServerConfig {
     /// Credit evaluation and the dunning plan run after every sync and at least this often.
     #[serde(default = "default_evaluate_every")]
     pub evaluate_every_s: u64,
+    /// After a sync changed something, wait this long for more syncs to finish before
+    /// evaluating, so a burst of syncs costs one evaluation, not one each.
+    #[serde(default = "default_evaluate_settle")]
+    pub evaluate_settle_s: u64,
     /// How often bureau reports are checked against the policy's cadence.
     #[serde(default = "default_monitor_every")]
     pub monitor_every_s: u64,
@@ -169,6 +174,9 @@ fn default_backoff_max() -> u64 {
 fn default_evaluate_every() -> u64 {
     3600
 }
+fn default_evaluate_settle() -> u64 {
+    10
+}
 fn default_monitor_every() -> u64 {
     3600
 }
@@ -187,6 +195,7 @@ impl Default for ServerConfig {
             lease_s: default_lease(),
             backoff_max_s: default_backoff_max(),
             evaluate_every_s: default_evaluate_every(),
+            evaluate_settle_s: default_evaluate_settle(),
             monitor_every_s: default_monitor_every(),
             deliver_every_s: default_deliver_every(),
             tokens: Vec::new(),

@@ -259,8 +259,38 @@ impl PostgresStore {
     }
 }
 
-const ADD_DOCUMENT_FACT: &str = "INSERT INTO document_facts (history_id, kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, valid_from, valid_to)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)";
+/// The document projection rows of a page, column by column (for `UNNEST`).
+#[derive(Default)]
+struct Facts<'a> {
+    ids: Vec<i64>,
+    kinds: Vec<&'a str>,
+    remote_ids: Vec<&'a str>,
+    customers: Vec<&'a str>,
+    numbers: Vec<&'a str>,
+    currencies: Vec<&'a str>,
+    issues: Vec<i64>,
+    dues: Vec<Option<i64>>,
+    payables: Vec<Vec<u8>>,
+    outstandings: Vec<Vec<u8>>,
+    statuses: Vec<&'static str>,
+}
+
+impl<'a> Facts<'a> {
+    fn add(&mut self, id: i64, kind: &'a str, remote_id: &'a str, d: &'a crate::model::Document) {
+        self.ids.push(id);
+        self.kinds.push(kind);
+        self.remote_ids.push(remote_id);
+        self.customers.push(&d.customer_remote_id);
+        self.numbers.push(&d.number);
+        self.currencies.push(d.currency.code());
+        self.issues.push(i64::from(day_number(d.issue_date)));
+        self.dues.push(d.due_date.map(|d| i64::from(day_number(d))));
+        self.payables.push(d.totals.payable.serialize().to_vec());
+        self.outstandings
+            .push(d.amount_outstanding.serialize().to_vec());
+        self.statuses.push(status_text(d.status));
+    }
+}
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -284,6 +314,19 @@ impl Store for PostgresStore {
     fn commit_page(&mut self, page: &PageCommit) -> Result<PageCounts, StoreError> {
         let now = ts(page.received_at);
         let mut counts = PageCounts::default();
+        if let Some(r) = page
+            .records
+            .iter()
+            .find(|r| r.origin.connection != page.connection)
+        {
+            return Err(StoreError::Query {
+                context: "committing a page",
+                message: format!(
+                    "record {} of connection {} is in a page of connection {}",
+                    r.origin.remote_id, r.origin.connection, page.connection
+                ),
+            });
+        }
         let tx = self.db.transaction().map_err(query("starting a page"))?;
         // What the store has for this page's records, in one round trip.
         let ids: Vec<&str> = page
@@ -305,125 +348,158 @@ impl Store for PostgresStore {
                 (row.get(3), row.get(4)),
             );
         }
-        let history = tx
-            .prepare(
-                "INSERT INTO record_history (connection, kind, remote_id, valid_from, change, origin, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .map_err(query("writing history"))?;
-        let upsert = tx
-            .prepare(
-                "INSERT INTO records (connection, kind, remote_id, deleted, digest, first_seen, last_changed, current)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
-                 ON CONFLICT (connection, kind, remote_id) DO UPDATE SET
-                   deleted = excluded.deleted, digest = excluded.digest,
-                   last_changed = excluded.last_changed, current = excluded.current",
-            )
-            .map_err(query("writing a record"))?;
-        let close_fact = tx
-            .prepare("UPDATE document_facts SET valid_to = $1 WHERE history_id = $2")
-            .map_err(query("writing document facts"))?;
-        let add_fact = tx
-            .prepare(ADD_DOCUMENT_FACT)
-            .map_err(query("writing document facts"))?;
-        let quarantined: i64 = tx
-            .query_one(
-                "SELECT COUNT(*) FROM quarantine WHERE connection = $1 AND stream = $2",
-                &[&page.connection, &page.stream],
-            )
-            .map_err(query("reading quarantine"))?
-            .get(0);
-        for record in &page.records {
-            let kind = record.kind.as_str();
-            let o = &record.origin;
-            let (body, hash) = encode(record)?;
-            let key = (o.connection.clone(), kind.to_string(), o.remote_id.clone());
-            let previous = existing.get(&key).cloned();
-            let change = match (&previous, o.deleted) {
-                (Some((old, _)), _) if *old == hash => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                (_, true) => {
-                    counts.deleted += 1;
-                    "deleted"
-                }
-                (None, false) => {
-                    counts.new += 1;
-                    "new"
-                }
-                (Some(_), false) => {
-                    counts.updated += 1;
-                    "updated"
-                }
-            };
-            let origin = serde_json::to_string(o).map_err(|e| StoreError::Query {
-                context: "encoding a record",
-                message: e.to_string(),
-            })?;
-            let current: i64 = tx
-                .query_one(
-                    &history,
-                    &[
-                        &o.connection,
-                        &kind,
-                        &o.remote_id,
-                        &now,
-                        &change,
-                        &origin,
-                        &body,
-                    ],
+        // Decide every change first, then write them with one statement per table: a page
+        // costs a handful of round trips whatever its size.
+        let changed: Vec<(&Record, &'static str, Option<String>, Vec<u8>)> = {
+            let mut out = Vec::new();
+            let mut seen: HashMap<(String, String, String), Vec<u8>> = HashMap::new();
+            for record in &page.records {
+                let o = &record.origin;
+                let (body, hash) = encode(record)?;
+                let key = (
+                    o.connection.clone(),
+                    record.kind.as_str().to_string(),
+                    o.remote_id.clone(),
+                );
+                let before = seen
+                    .get(&key)
+                    .cloned()
+                    .or_else(|| existing.get(&key).map(|(d, _)| d.clone()));
+                let change = match (&before, o.deleted) {
+                    (Some(old), _) if *old == hash => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    (_, true) => {
+                        counts.deleted += 1;
+                        "deleted"
+                    }
+                    (None, false) => {
+                        counts.new += 1;
+                        "new"
+                    }
+                    (Some(_), false) => {
+                        counts.updated += 1;
+                        "updated"
+                    }
+                };
+                seen.insert(key, hash.clone());
+                out.push((record, change, body, hash));
+            }
+            out
+        };
+        if !changed.is_empty() {
+            let history_ids: Vec<i64> = tx
+                .query(
+                    "SELECT nextval(pg_get_serial_sequence('record_history', 'id')) FROM generate_series(1, $1::BIGINT)",
+                    &[&(changed.len() as i64)],
                 )
                 .map_err(query("writing history"))?
-                .get(0);
-            if let Some((_, previous)) = previous {
-                tx.execute(&close_fact, &[&now, &previous])
-                    .map_err(query("writing document facts"))?;
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut kinds = Vec::with_capacity(changed.len());
+            let mut remote_ids = Vec::with_capacity(changed.len());
+            let mut changes = Vec::with_capacity(changed.len());
+            let mut origins = Vec::with_capacity(changed.len());
+            let mut bodies = Vec::with_capacity(changed.len());
+            // The version each change replaces: the stored one, or an earlier one of this page.
+            let mut closes: Vec<i64> = Vec::new();
+            let mut current: HashMap<(&str, &str), i64> = HashMap::new();
+            let mut facts = Facts::default();
+            for ((record, change, body, _), id) in changed.iter().zip(&history_ids) {
+                let o = &record.origin;
+                let kind = record.kind.as_str();
+                let previous = current
+                    .get(&(kind, o.remote_id.as_str()))
+                    .copied()
+                    .or_else(|| {
+                        existing
+                            .get(&(o.connection.clone(), kind.to_string(), o.remote_id.clone()))
+                            .map(|(_, c)| *c)
+                    });
+                closes.extend(previous);
+                current.insert((kind, o.remote_id.as_str()), *id);
+                kinds.push(kind);
+                remote_ids.push(o.remote_id.as_str());
+                changes.push(*change);
+                origins.push(serde_json::to_string(o).map_err(|e| StoreError::Query {
+                    context: "encoding a record",
+                    message: e.to_string(),
+                })?);
+                bodies.push(body.as_deref());
+                if let Some(Body::Invoice(d) | Body::CreditNote(d)) = &record.body
+                    && !o.deleted
+                {
+                    facts.add(*id, kind, &o.remote_id, d);
+                }
             }
-            if let Some(Body::Invoice(d) | Body::CreditNote(d)) = &record.body
-                && !o.deleted
-            {
+            tx.execute(
+                "INSERT INTO record_history (id, connection, kind, remote_id, valid_from, change, origin, body)
+                 SELECT t.id, $2, t.kind, t.remote_id, $3, t.change, t.origin, t.body
+                 FROM UNNEST($1::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[])
+                   AS t(id, kind, remote_id, change, origin, body)",
+                &[&history_ids, &page.connection, &now, &kinds, &remote_ids, &changes, &origins, &bodies],
+            )
+            .map_err(query("writing history"))?;
+            if !facts.ids.is_empty() {
                 tx.execute(
-                    &add_fact,
+                    "INSERT INTO document_facts (history_id, kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, valid_from, valid_to)
+                     SELECT t.id, t.kind, $2, t.remote_id, t.customer, t.number, t.currency, t.issue, t.due, t.payable, t.outstanding, t.status, $3, NULL
+                     FROM UNNEST($1::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::BYTEA[], $12::BYTEA[], $13::TEXT[])
+                       AS t(id, kind, remote_id, customer, number, currency, issue, due, payable, outstanding, status)",
                     &[
-                        &current,
-                        &kind,
-                        &o.connection,
-                        &o.remote_id,
-                        &d.customer_remote_id,
-                        &d.number,
-                        &d.currency.code(),
-                        &i64::from(day_number(d.issue_date)),
-                        &d.due_date.map(|d| i64::from(day_number(d))),
-                        &&d.totals.payable.serialize()[..],
-                        &&d.amount_outstanding.serialize()[..],
-                        &status_text(d.status),
-                        &now,
+                        &facts.ids, &page.connection, &now, &facts.kinds, &facts.remote_ids,
+                        &facts.customers, &facts.numbers, &facts.currencies, &facts.issues,
+                        &facts.dues, &facts.payables, &facts.outstandings, &facts.statuses,
                     ],
                 )
                 .map_err(query("writing document facts"))?;
             }
+            if !closes.is_empty() {
+                tx.execute(
+                    "UPDATE document_facts SET valid_to = $1 WHERE history_id = ANY($2)",
+                    &[&now, &closes],
+                )
+                .map_err(query("writing document facts"))?;
+            }
+            // One row per record: the last change of the page wins.
+            let mut last: Vec<usize> = Vec::new();
+            let mut at: HashMap<(&str, &str), usize> = HashMap::new();
+            for (i, (record, ..)) in changed.iter().enumerate() {
+                let key = (record.kind.as_str(), record.origin.remote_id.as_str());
+                match at.get(&key) {
+                    Some(&slot) => last[slot] = i,
+                    None => {
+                        at.insert(key, last.len());
+                        last.push(i);
+                    }
+                }
+            }
+            let up_kinds: Vec<&str> = last.iter().map(|i| changed[*i].0.kind.as_str()).collect();
+            let up_ids: Vec<&str> = last
+                .iter()
+                .map(|i| changed[*i].0.origin.remote_id.as_str())
+                .collect();
+            let up_deleted: Vec<bool> = last.iter().map(|i| changed[*i].0.origin.deleted).collect();
+            let up_digests: Vec<&[u8]> = last.iter().map(|i| changed[*i].3.as_slice()).collect();
+            let up_current: Vec<i64> = last.iter().map(|i| history_ids[*i]).collect();
             tx.execute(
-                &upsert,
-                &[
-                    &o.connection,
-                    &kind,
-                    &o.remote_id,
-                    &o.deleted,
-                    &hash,
-                    &now,
-                    &current,
-                ],
+                "INSERT INTO records (connection, kind, remote_id, deleted, digest, first_seen, last_changed, current)
+                 SELECT $1, t.kind, t.remote_id, t.deleted, t.digest, $2, $2, t.current
+                 FROM UNNEST($3::TEXT[], $4::TEXT[], $5::BOOLEAN[], $6::BYTEA[], $7::BIGINT[])
+                   AS t(kind, remote_id, deleted, digest, current)
+                 ON CONFLICT (connection, kind, remote_id) DO UPDATE SET
+                   deleted = excluded.deleted, digest = excluded.digest,
+                   last_changed = excluded.last_changed, current = excluded.current",
+                &[&page.connection, &now, &up_kinds, &up_ids, &up_deleted, &up_digests, &up_current],
             )
             .map_err(query("writing a record"))?;
-            existing.insert(key, (hash, current));
-            if quarantined > 0 {
-                tx.execute(
-                    "DELETE FROM quarantine WHERE connection = $1 AND stream = $2 AND remote_id = $3",
-                    &[&o.connection, &page.stream, &o.remote_id],
-                )
-                .map_err(query("clearing quarantine"))?;
-            }
+            tx.execute(
+                "DELETE FROM quarantine WHERE connection = $1 AND stream = $2 AND remote_id = ANY($3)",
+                &[&page.connection, &page.stream, &up_ids],
+            )
+            .map_err(query("clearing quarantine"))?;
         }
         for q in &page.quarantined {
             let reasons = serde_json::to_string(&q.reasons).map_err(|e| StoreError::Query {

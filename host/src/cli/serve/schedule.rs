@@ -126,6 +126,8 @@ pub(super) async fn syncs(service: Arc<Service>) {
                         async move {
                             sync_one(&service, &runtime, &name, failures).await;
                             drop(permit);
+                            // A slot is free: look at the schedule now, not at the next tick.
+                            service.wake.notify_one();
                             name
                         }
                         .instrument(span),
@@ -341,10 +343,23 @@ fn record(service: &Service, o: &SyncOutcome, elapsed: f64) -> bool {
 /// Evaluate credit and plan dunning after changes and at least every `evaluate_every_s`.
 pub(super) async fn evaluations(service: Arc<Service>) {
     let every = Duration::from_secs(service.config.evaluate_every_s.max(1));
+    let settle = Duration::from_secs(service.config.evaluate_settle_s);
     loop {
         evaluate(&service).await;
         if pause(&service, every, &service.evaluate).await {
             break;
+        }
+        // Asked by a sync: let the syncs finishing around it land first (a steady stream of
+        // syncs still gets an evaluation every six settle periods).
+        let latest = Instant::now() + settle * 6;
+        while !settle.is_zero() {
+            let mut stop = service.stop.clone();
+            let wait = settle.min(latest.saturating_duration_since(Instant::now()));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => break,
+                _ = service.evaluate.notified() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
         }
     }
 }
