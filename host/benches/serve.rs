@@ -228,7 +228,11 @@ fn api(runtime: &tokio::runtime::Runtime) {
         std::thread::sleep(Duration::from_millis(200));
     }
     // The vendor's first sync (300 pages, 100 ms each) runs through the measurement.
-    let syncing = || get(serve.port, "/api/v1/schedule").1.contains("\"holder\":\"api\"");
+    let syncing = || {
+        get(serve.port, "/api/v1/schedule")
+            .1
+            .contains("\"holder\":\"api\"")
+    };
     let syncing_at_start = syncing();
     const CONNECTIONS: usize = 16;
     const SECONDS: u64 = 10;

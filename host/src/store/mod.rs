@@ -10,6 +10,8 @@
 //! - every change is appended to the history, so any past date can be reconstructed.
 
 mod codec;
+#[cfg(test)]
+mod conformance;
 mod pg_client;
 pub mod postgres;
 mod postgres_dunning;

@@ -881,12 +881,12 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::{Body, Customer, DocumentStatus, Origin};
     use chrono::{TimeZone, Utc};
 
-    fn customer(id: &str, name: &str, deleted: bool) -> Record {
+    pub(in crate::store) fn customer(id: &str, name: &str, deleted: bool) -> Record {
         Record {
             origin: Origin {
                 connection: "books".into(),
@@ -915,7 +915,7 @@ mod tests {
         }
     }
 
-    fn page(records: Vec<Record>, cursor: &str, day: u32) -> PageCommit {
+    pub(in crate::store) fn page(records: Vec<Record>, cursor: &str, day: u32) -> PageCommit {
         PageCommit {
             connection: "books".into(),
             stream: "customers".into(),
@@ -930,123 +930,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn upserts_are_idempotent_deletions_leave_tombstones_and_history_replays() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("credence.db");
-        let mut store = SqliteStore::open(&path).expect("open");
-        let c1 = store
-            .commit_page(&page(
-                vec![customer("1", "Acme", false), customer("2", "Beta", false)],
-                "c1",
-                1,
-            ))
-            .expect("commit");
-        assert_eq!((c1.new, c1.updated, c1.unchanged), (2, 0, 0));
-        let again = store
-            .commit_page(&page(
-                vec![customer("1", "Acme", false), customer("2", "Beta", false)],
-                "c1",
-                2,
-            ))
-            .expect("commit");
-        assert_eq!(
-            (again.new, again.updated, again.unchanged),
-            (0, 0, 2),
-            "the same page twice changes nothing"
-        );
-        let c3 = store
-            .commit_page(&page(
-                vec![customer("1", "Acme Ltd", false), customer("2", "", true)],
-                "c3",
-                3,
-            ))
-            .expect("commit");
-        assert_eq!((c3.updated, c3.deleted), (1, 1));
-        assert_eq!(
-            store.cursor("books", "customers").expect("cursor"),
-            Some(SavedCursor {
-                cursor: Some("c3".into()),
-                complete: true
-            })
-        );
-
-        let now = store.records(RecordKind::Customer).expect("records");
-        assert_eq!(now.len(), 2, "the tombstone stays");
-        assert!(
-            now.iter()
-                .any(|r| r.record.origin.remote_id == "2" && r.record.origin.deleted)
-        );
-
-        let day = |d: u32| {
-            Utc.with_ymd_and_hms(2026, 1, d, 23, 0, 0)
-                .single()
-                .expect("date")
-        };
-        let names = |records: Vec<Record>| -> Vec<String> {
-            records
-                .into_iter()
-                .filter_map(|r| match r.body {
-                    Some(Body::Customer(c)) => Some(c.name),
-                    _ => None,
-                })
-                .collect()
-        };
-        assert_eq!(
-            names(
-                store
-                    .records_as_of(RecordKind::Customer, day(2))
-                    .expect("as of")
-            ),
-            ["Acme", "Beta"]
-        );
-        assert_eq!(
-            names(
-                store
-                    .records_as_of(RecordKind::Customer, day(3))
-                    .expect("as of")
-            ),
-            ["Acme Ltd"]
-        );
-        drop(store);
-        let reopened = SqliteStore::open(&path).expect("reopen runs no migration twice");
-        assert_eq!(
-            reopened
-                .records(RecordKind::Customer)
-                .expect("records")
-                .len(),
-            2
-        );
-    }
-
-    #[test]
-    fn a_record_repeated_within_a_page_is_created_once() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = SqliteStore::open(&dir.path().join("credence.db")).expect("open");
-        let counts = store
-            .commit_page(&page(
-                vec![
-                    customer("1", "Acme", false),
-                    customer("1", "Acme Ltd", false),
-                    customer("1", "Acme Ltd", false),
-                ],
-                "c",
-                1,
-            ))
-            .expect("commit");
-        assert_eq!((counts.new, counts.updated, counts.unchanged), (1, 1, 1));
-        let created: i64 = store
-            .db
-            .query_row(
-                "SELECT COUNT(*) FROM record_history WHERE change = 'new'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("count");
-        assert_eq!(created, 1);
-    }
-
-    fn invoice(id: &str, outstanding: &str, deleted: bool) -> Record {
+    pub(in crate::store) fn invoice(id: &str, outstanding: &str, deleted: bool) -> Record {
         let amount: rust_decimal::Decimal = "100.00".parse().expect("decimal");
         let doc = crate::model::Document {
             number: format!("N-{id}"),
@@ -1084,7 +968,7 @@ mod tests {
         record
     }
 
-    fn outstanding_on(store: &SqliteStore, day: u32) -> Vec<(String, String)> {
+    pub(in crate::store) fn outstanding_on(store: &dyn Store, day: u32) -> Vec<(String, String)> {
         let mut out = Vec::new();
         store
             .documents_as_of(
