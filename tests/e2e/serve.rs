@@ -297,6 +297,16 @@ fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
     let exchange = Exchange::start();
     let home = TestHome::new();
     home.add_csv_connection("shop", &repo("plugins/csv/sample"));
+    home.install(&["bureau-files"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "insurer",
+        "--plugin",
+        "bureau-files",
+        "--set",
+        &format!("folder={}", repo("plugins/bureau-files/sample").display()),
+    ]);
     configure(&home, &schema, exchange.port, 30);
     let mut serve = Serve::start(&home, "solo");
 
@@ -389,6 +399,23 @@ fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
             .request("GET", "/api/v1/customers/shop/NOBODY", Some(READER), None)
             .0,
         404
+    );
+    // The insurer's reports were looked up once the customers had arrived.
+    wait_for(
+        "bureau reports in the decisions",
+        Duration::from_secs(30),
+        &[&serve],
+        || {
+            let customers = serve.json("/api/v1/customers");
+            customers["customers"].as_array().is_some_and(|list| {
+                list.iter().any(|c| {
+                    let account = c["account"].as_str().unwrap_or_default();
+                    serve.json(&format!("/api/v1/customers/{account}"))["reports"]
+                        .as_array()
+                        .is_some_and(|r| !r.is_empty())
+                })
+            })
+        },
     );
     let delivered = serve.json("/api/v1/actions?status=delivered");
     assert_eq!(delivered["actions"].as_array().map(Vec::len), Some(6));

@@ -58,8 +58,12 @@ pub(crate) struct Service {
     evaluate: Notify,
     /// Ask for a delivery round (actions were queued).
     deliver: Notify,
-    /// Look at the schedule now (an operator asked for a sync).
+    /// Look at the schedule now (an operator asked for a sync, or a slot came free).
     wake: Notify,
+    /// Look bureau reports up now (syncs brought customers since the last look).
+    monitor: Notify,
+    /// A sync changed the store since the last evaluation asked for monitoring.
+    synced: std::sync::atomic::AtomicBool,
     stop: watch::Receiver<bool>,
 }
 
@@ -143,6 +147,8 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
         evaluate: Notify::new(),
         deliver: Notify::new(),
         wake: Notify::new(),
+        monitor: Notify::new(),
+        synced: std::sync::atomic::AtomicBool::new(false),
         stop: stop_rx.clone(),
     });
     let span = tracing::info_span!("serve", instance = %instance);

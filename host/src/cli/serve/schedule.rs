@@ -35,15 +35,32 @@ fn jitter(bound: u64, salt: &str) -> u64 {
     h % (bound + 1)
 }
 
-/// Wait `d`, or until `notify` fires, or until the service stops; true when it stops.
-async fn pause(service: &Service, d: Duration, notify: &tokio::sync::Notify) -> bool {
+/// Why a pause ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Woken {
+    Timeout,
+    Asked,
+    Stopping,
+}
+
+/// Wait `d`, or until `notify` fires, or until the service stops.
+async fn wait(service: &Service, d: Duration, notify: &tokio::sync::Notify) -> Woken {
     let mut stop = service.stop.clone();
-    tokio::select! {
-        _ = tokio::time::sleep(d) => {}
-        _ = notify.notified() => {}
-        _ = stop.wait_for(|s| *s) => {}
+    let woken = tokio::select! {
+        _ = tokio::time::sleep(d) => Woken::Timeout,
+        _ = notify.notified() => Woken::Asked,
+        _ = stop.wait_for(|s| *s) => Woken::Stopping,
+    };
+    if service.stopping() {
+        Woken::Stopping
+    } else {
+        woken
     }
-    service.stopping()
+}
+
+/// [`wait`]; true when the service stops.
+async fn pause(service: &Service, d: Duration, notify: &tokio::sync::Notify) -> bool {
+    wait(service, d, notify).await == Woken::Stopping
 }
 
 /// Ledger connections due now by the schedule (or never synced) and not running here, with
@@ -237,6 +254,7 @@ async fn sync_one(
         Some(e) => tracing::warn!(error = %e, failures, %next_due, "sync ended early"),
     }
     if changed {
+        service.synced.store(true, Ordering::Relaxed);
         service.evaluate.notify_one();
     }
 }
@@ -408,6 +426,12 @@ async fn evaluate(service: &Arc<Service>) {
             if let Ok(mut latest) = service.latest.write() {
                 *latest = Some(Arc::new(super::Latest::new(evaluation)));
             }
+            // New customers may have come with the syncs: the bureaus look them up now, not
+            // at the next monitoring period (reports they store ask for an evaluation, which
+            // does not come back here).
+            if service.synced.swap(false, Ordering::Relaxed) {
+                service.monitor.notify_one();
+            }
             if queued > 0 {
                 service.deliver.notify_one();
             }
@@ -479,7 +503,7 @@ pub(super) async fn deliveries(service: Arc<Service>, channels: Channels) {
 /// Look bureau reports up on the policy's cadence; one instance at a time.
 pub(super) async fn monitoring(service: Arc<Service>) {
     let every = Duration::from_secs(service.config.monitor_every_s.max(1));
-    let never = tokio::sync::Notify::new();
+    let mut asked = false;
     loop {
         let has_bureau = service.home.config().is_ok_and(|c| {
             let registry = service.home.registry();
@@ -490,19 +514,26 @@ pub(super) async fn monitoring(service: Arc<Service>) {
             })
         });
         if has_bureau {
-            monitor_once(&service, every).await;
+            monitor_once(&service, every, asked).await;
         }
-        if pause(&service, every, &never).await {
-            break;
+        match wait(&service, every, &service.monitor).await {
+            Woken::Stopping => break,
+            w => asked = w == Woken::Asked,
         }
     }
 }
 
-async fn monitor_once(service: &Arc<Service>, every: Duration) {
+/// One look at the bureaus, if this instance gets the lease; `asked` makes it due now.
+async fn monitor_once(service: &Arc<Service>, every: Duration, asked: bool) {
     let (holder, lease_s) = (service.instance.clone(), service.config.lease_s.max(600));
     let leased = service
         .pool
-        .run(move |s| Ok(s.lease_job(MONITOR_JOB, &Lease::for_seconds(&holder, lease_s))?))
+        .run(move |s| {
+            if asked {
+                s.request_job(MONITOR_JOB, Utc::now())?;
+            }
+            Ok(s.lease_job(MONITOR_JOB, &Lease::for_seconds(&holder, lease_s))?)
+        })
         .await;
     if !matches!(leased, Ok(true)) {
         return;
