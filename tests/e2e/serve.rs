@@ -659,3 +659,111 @@ impl Serve {
         }
     }
 }
+
+/// The fenced block of `language` that follows `heading` in the README.
+fn readme_block(heading: &str, language: &str) -> String {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    let section = &readme[readme.find(heading).expect("the section")..];
+    let fence = format!("```{language}\n");
+    let start = section.find(&fence).expect("the block") + fence.len();
+    section[start..start + section[start..].find("```").expect("its end")].to_string()
+}
+
+#[test]
+fn the_readme_server_section_works_as_written() {
+    let schema = Schema::new("readme");
+    let home = TestHome::new();
+    home.add_csv_connection("shop", &repo("plugins/csv/sample"));
+    // The README's configuration, on this machine's database and a schema of the test's own.
+    let written = readme_block("## Running it as a service", "toml");
+    let mut ours: toml_edit::DocumentMut = written.parse().expect("the README's TOML parses");
+    ours["storage"]["postgres"] = toml_edit::value(postgres_url());
+    ours["storage"]["postgres_schema"] = toml_edit::value(schema.name.as_str());
+    let path = home.path().join("credence.toml");
+    let mut config: toml_edit::DocumentMut = std::fs::read_to_string(&path)
+        .expect("config")
+        .parse()
+        .expect("toml");
+    config.remove("storage");
+    config.remove("server");
+    std::fs::write(&path, config.to_string() + &ours.to_string()).expect("config");
+
+    let commands = readme_block("## Running it as a service", "sh");
+    let serve_line = commands
+        .lines()
+        .find(|l| l.contains(" serve"))
+        .expect("the serve command");
+    assert!(serve_line.contains("--log-format json"), "{serve_line}");
+    let admin = "readme-admin-token-0123456789";
+    let dashboard = "readme-dashboard-token-0123456789";
+    let log = home.path().join("serve.log");
+    let mut child = home
+        .command(&["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .env("CREDENCE_ADMIN_TOKEN", admin)
+        .env("CREDENCE_DASHBOARD_TOKEN", dashboard)
+        .env("RUST_LOG", "credence=info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("first line");
+    let port: u16 = first
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .expect("port");
+    let mut serve = Serve {
+        child,
+        port,
+        log,
+        _stdout: stdout,
+    };
+    wait_for("the first sync", Duration::from_secs(60), &[&serve], || {
+        serve
+            .request("GET", "/api/v1/customers/shop/C001", Some(dashboard), None)
+            .0
+            == 200
+    });
+    // Every curl line of the README, as written (the port is the test's).
+    let mut ran = 0;
+    for line in commands.lines().filter(|l| l.starts_with("curl ")) {
+        let method = if line.contains("-X POST") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let token = if line.contains("$CREDENCE_ADMIN_TOKEN") {
+            Some(admin)
+        } else if line.contains("$CREDENCE_DASHBOARD_TOKEN") {
+            Some(dashboard)
+        } else {
+            None
+        };
+        let path = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("localhost:8640"))
+            .expect("a URL");
+        let (status, body) = serve.request(method, path, token, None);
+        assert!((200..300).contains(&status), "{line}: {status} {body}");
+        ran += 1;
+    }
+    assert!(ran >= 5, "{ran} curl lines");
+    serve.signal("-TERM");
+    assert!(
+        serve
+            .wait_exit(Duration::from_secs(20))
+            .is_some_and(|s| s.success())
+    );
+    let log = serve.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.iter().any(|l| l.contains("sync finished")),
+        "a line per sync:\n{log}"
+    );
+    for l in lines {
+        serde_json::from_str::<serde_json::Value>(l)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"));
+    }
+}
