@@ -23,6 +23,16 @@ pub fn files(folder: &str) -> Vec<PathBuf> {
     cases
 }
 
+/// Fail with every mismatch the runs of a folder's cases reported.
+pub fn assert_no_failures(failures: Vec<String>) {
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// The default policy with the case's changes (tables merge, everything else replaces).
 pub fn patched_policy(patch: Option<&toml::Table>) -> Policy {
     fn merge(base: &mut toml::Table, patch: &toml::Table) {

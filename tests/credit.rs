@@ -458,12 +458,7 @@ fn credit_cases_give_the_expected_decisions() {
         .iter()
         .flat_map(|c| run_case(c, Backend::Sqlite))
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cases::assert_no_failures(failures);
 }
 
 #[test]
@@ -472,12 +467,7 @@ fn credit_cases_give_the_same_decisions_on_postgresql() {
         .iter()
         .flat_map(|c| run_case(c, Backend::Postgres))
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cases::assert_no_failures(failures);
 }
 
 #[test]

@@ -630,12 +630,7 @@ fn dunning_timelines_give_the_expected_actions_each_day() {
         .iter()
         .flat_map(|c| run_timeline(c, Backend::Sqlite))
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cases::assert_no_failures(failures);
 }
 
 #[test]
@@ -644,12 +639,7 @@ fn dunning_timelines_give_the_same_actions_on_postgresql() {
         .iter()
         .flat_map(|c| run_timeline(c, Backend::Postgres))
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cases::assert_no_failures(failures);
 }
 
 #[test]

@@ -4,8 +4,7 @@
 //! `credence tasks`; disputes and payment plans change what the next run plans; and a delivery
 //! loop killed at random points delivers every message exactly once.
 
-use crate::support::{Server, TestHome, text};
-use std::collections::BTreeMap;
+use crate::support::{Exchange, Server, TestHome, text};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -26,69 +25,6 @@ fn shop(folder: &Path) -> TestHome {
     home.add_csv_connection("shop", folder);
     ok(&home, &["sync"]);
     home
-}
-
-fn append_config(home: &TestHome, text: &str) {
-    let path = home.path().join("credence.toml");
-    let mut config = std::fs::read_to_string(&path).expect("config");
-    config.push_str(text);
-    std::fs::write(&path, config).expect("config");
-}
-
-/// A mail exchange on loopback for the life of the test.
-struct Exchange {
-    port: u16,
-    mailbox: PathBuf,
-    _dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Exchange {
-    fn start(delay: Duration) -> Exchange {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mailbox = dir.path().join("mailbox");
-        let runtime = crate::support::runtime();
-        let (addr, _) = runtime
-            .block_on(credence::sandbox::smtp::serve_slowly(
-                0,
-                mailbox.clone(),
-                delay,
-            ))
-            .expect("bind loopback");
-        Exchange {
-            port: addr.port(),
-            mailbox,
-            _dir: dir,
-            _runtime: runtime,
-        }
-    }
-
-    fn configure(&self, home: &TestHome) {
-        append_config(
-            home,
-            &format!(
-                "\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntimeout_s = 10\n",
-                self.port
-            ),
-        );
-    }
-
-    /// Message-ID -> message.
-    fn messages(&self) -> BTreeMap<String, String> {
-        credence::sandbox::smtp::mailbox(&self.mailbox)
-            .unwrap_or_default()
-            .into_iter()
-            .collect()
-    }
-
-    /// Message-ID of every accepted SMTP transaction, repeats included.
-    fn transactions(&self) -> Vec<String> {
-        std::fs::read_to_string(self.mailbox.join("transactions.log"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_whitespace().next().map(String::from))
-            .collect()
-    }
 }
 
 fn outbox(home: &TestHome) -> Vec<serde_json::Value> {
@@ -350,13 +286,10 @@ fn holds_and_hand_offs_go_to_a_signed_webhook_and_failures_are_retried() {
         }),
     );
     let server = Server::start(router);
-    append_config(
-        &home,
-        &format!(
-            "\n[delivery.webhook]\nurl = \"{}/hooks\"\nsecret_env = \"TEST_HOOK_SECRET\"\n",
-            server.url()
-        ),
-    );
+    home.append_config(&format!(
+        "\n[delivery.webhook]\nurl = \"{}/hooks\"\nsecret_env = \"TEST_HOOK_SECRET\"\n",
+        server.url()
+    ));
     // A ladder of one step: hold everything overdue.
     let path = home.path().join("policy.toml");
     let mut policy: toml::Table =

@@ -5,9 +5,8 @@
 //! admin routes; two instances share the work, and one killed mid-sync loses nothing and
 //! duplicates nothing while the other finishes after the lease runs out.
 
-use crate::support::{Server, TestHome, text};
+use crate::support::{Exchange, Server, TestHome, text};
 use credence::model::RecordKind;
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -75,7 +74,7 @@ impl Drop for Schema {
     }
 }
 
-fn append_config(home: &TestHome, text: &str) {
+fn replace_server_config(home: &TestHome, text: &str) {
     let path = home.path().join("credence.toml");
     let mut config: toml_edit::DocumentMut = std::fs::read_to_string(&path)
         .expect("config")
@@ -101,7 +100,7 @@ fn configure(home: &TestHome, schema: &Schema, smtp_port: u16, lease_s: u64) {
         1,
     );
     std::fs::write(&path, config).expect("config");
-    append_config(
+    replace_server_config(
         home,
         &format!(
             r#"
@@ -252,49 +251,10 @@ fn wait_for(what: &str, within: Duration, logs: &[&Serve], mut check: impl FnMut
     );
 }
 
-/// A mail exchange on loopback.
-struct Exchange {
-    port: u16,
-    mailbox: PathBuf,
-    _dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Exchange {
-    fn start() -> Exchange {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mailbox = dir.path().join("mailbox");
-        let runtime = crate::support::runtime();
-        let (addr, _) = runtime
-            .block_on(credence::sandbox::smtp::serve(0, mailbox.clone()))
-            .expect("bind loopback");
-        Exchange {
-            port: addr.port(),
-            mailbox,
-            _dir: dir,
-            _runtime: runtime,
-        }
-    }
-
-    fn messages(&self) -> BTreeMap<String, String> {
-        credence::sandbox::smtp::mailbox(&self.mailbox)
-            .unwrap_or_default()
-            .into_iter()
-            .collect()
-    }
-
-    fn transactions(&self) -> usize {
-        std::fs::read_to_string(self.mailbox.join("transactions.log"))
-            .unwrap_or_default()
-            .lines()
-            .count()
-    }
-}
-
 #[test]
 fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
     let schema = Schema::new("loop");
-    let exchange = Exchange::start();
+    let exchange = Exchange::start(Duration::ZERO);
     let home = TestHome::new();
     home.add_csv_connection("shop", &repo("plugins/csv/sample"));
     home.install(&["bureau-files"]);
@@ -319,7 +279,11 @@ fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
     );
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(exchange.messages().len(), 6, "each reminder once");
-    assert_eq!(exchange.transactions(), 6, "one SMTP transaction each");
+    assert_eq!(
+        exchange.transactions().len(),
+        6,
+        "one SMTP transaction each"
+    );
     let dupont = exchange
         .messages()
         .into_values()
@@ -482,7 +446,7 @@ fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
         .wait_exit(Duration::from_secs(20))
         .expect("exits after SIGTERM");
     assert!(status.success(), "{status:?}\n{}", serve.log());
-    assert_eq!(exchange.transactions(), 6, "nothing sent twice");
+    assert_eq!(exchange.transactions().len(), 6, "nothing sent twice");
 }
 
 /// Wait until every job of the schedule has run and none is held.
@@ -502,7 +466,7 @@ fn two_instances_share_the_work_and_one_killed_mid_sync_loses_and_duplicates_not
     const CONNECTIONS: usize = 4;
     const INVOICES: usize = 2_000;
     let schema = Schema::new("pair");
-    let exchange = Exchange::start();
+    let exchange = Exchange::start(Duration::ZERO);
     let vendors: Vec<Server> = (0..CONNECTIONS)
         .map(|_| {
             Server::start(
@@ -595,7 +559,7 @@ fn two_instances_share_the_work_and_one_killed_mid_sync_loses_and_duplicates_not
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(exchange.messages().len(), 6, "each reminder once");
     assert!(
-        exchange.transactions() <= 7,
+        exchange.transactions().len() <= 7,
         "at most one repeated transaction, from the killed instance"
     );
     // The vendors' invoices have no customer records with addresses: letters, each filed once.
@@ -625,18 +589,24 @@ fn two_instances_share_the_work_and_one_killed_mid_sync_loses_and_duplicates_not
 
 impl Serve {
     fn start_env(home: &TestHome, instance: &str, env: &[(&str, &str)]) -> Serve {
-        let log = home.path().join(format!("serve-{instance}.log"));
         let mut command =
             home.command(&["serve", "--listen", "127.0.0.1:0", "--instance", instance]);
         command
             .env("CREDENCE_NOW", NOW)
-            .env("E2E_ADMIN_TOKEN", ADMIN)
-            .env("RUST_LOG", "credence=info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("log file"));
+            .env("E2E_ADMIN_TOKEN", ADMIN);
         for (k, v) in env {
             command.env(k, v);
         }
+        Serve::launch(command, home.path().join(format!("serve-{instance}.log")))
+    }
+
+    /// Start `command` (a `credence … serve --listen 127.0.0.1:0`), logging to `log`, and read
+    /// the port from the line it prints first.
+    fn launch(mut command: Command, log: PathBuf) -> Serve {
+        command
+            .env("RUST_LOG", "credence=info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"));
         let mut child = command.spawn().expect("start credence serve");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut first = String::new();
@@ -696,30 +666,11 @@ fn the_readme_server_section_works_as_written() {
     assert!(serve_line.contains("--log-format json"), "{serve_line}");
     let admin = "readme-admin-token-0123456789";
     let dashboard = "readme-dashboard-token-0123456789";
-    let log = home.path().join("serve.log");
-    let mut child = home
-        .command(&["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+    let mut command = home.command(&["--log-format", "json", "serve", "--listen", "127.0.0.1:0"]);
+    command
         .env("CREDENCE_ADMIN_TOKEN", admin)
-        .env("CREDENCE_DASHBOARD_TOKEN", dashboard)
-        .env("RUST_LOG", "credence=info")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("serve");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("first line");
-    let port: u16 = first
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .expect("port");
-    let mut serve = Serve {
-        child,
-        port,
-        log,
-        _stdout: stdout,
-    };
+        .env("CREDENCE_DASHBOARD_TOKEN", dashboard);
+    let mut serve = Serve::launch(command, home.path().join("serve.log"));
     wait_for("the first sync", Duration::from_secs(60), &[&serve], || {
         serve
             .request("GET", "/api/v1/customers/shop/C001", Some(dashboard), None)

@@ -1,6 +1,7 @@
 //! Shared test fixtures: a home, the binary, built plugins, a loopback vendor server.
 
 use axum::Router;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -133,6 +134,14 @@ impl TestHome {
             "--set",
             &format!("folder={}", folder.display()),
         ]);
+    }
+
+    /// Add `text` at the end of credence.toml.
+    pub fn append_config(&self, text: &str) {
+        let path = self.path().join("credence.toml");
+        let mut config = std::fs::read_to_string(&path).expect("config");
+        config.push_str(text);
+        std::fs::write(&path, config).expect("config");
     }
 
     /// Lower the host's ceilings in credence.toml (e.g. a short HTTP timeout for a test).
@@ -318,4 +327,57 @@ pub fn synced(home: &TestHome, env: &[(&str, &str)]) -> Vec<StreamCounts> {
 /// An expected row of [`stream_counts`].
 pub fn row(stream: &str, counts: [u64; 5]) -> StreamCounts {
     (stream.to_string(), counts)
+}
+
+/// A mail exchange on loopback for the life of the test.
+pub struct Exchange {
+    pub port: u16,
+    pub mailbox: PathBuf,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Exchange {
+    pub fn start(delay: Duration) -> Exchange {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailbox = dir.path().join("mailbox");
+        let runtime = crate::support::runtime();
+        let (addr, _) = runtime
+            .block_on(credence::sandbox::smtp::serve_slowly(
+                0,
+                mailbox.clone(),
+                delay,
+            ))
+            .expect("bind loopback");
+        Exchange {
+            port: addr.port(),
+            mailbox,
+            _dir: dir,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn configure(&self, home: &TestHome) {
+        home.append_config(&format!(
+            "\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntimeout_s = 10\n",
+            self.port
+        ));
+    }
+
+    /// Message-ID -> message.
+    pub fn messages(&self) -> BTreeMap<String, String> {
+        credence::sandbox::smtp::mailbox(&self.mailbox)
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
+    /// Message-ID of every accepted SMTP transaction, repeats included.
+    pub fn transactions(&self) -> Vec<String> {
+        std::fs::read_to_string(self.mailbox.join("transactions.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(String::from))
+            .collect()
+    }
 }

@@ -62,3 +62,17 @@ pub fn status_of(text: &str) -> Option<DocumentStatus> {
         _ => return None,
     })
 }
+
+/// A row the store cannot read back: named with what was being done.
+pub fn bad(context: &'static str, what: String) -> StoreError {
+    StoreError::Query {
+        context,
+        message: what,
+    }
+}
+
+/// A stored date (`YYYY-MM-DD`).
+pub fn date(context: &'static str, text: &str) -> Result<chrono::NaiveDate, StoreError> {
+    text.parse()
+        .map_err(|e| bad(context, format!("{text:?} is not a date: {e}")))
+}

@@ -4,6 +4,7 @@
 //! action), and leases as conditional updates (under READ COMMITTED the second of two racing
 //! updates re-reads the row and finds it held).
 
+use super::codec::{bad, date};
 use super::pg_client::Pg;
 use super::postgres::query;
 use super::{JobEnd, Lease, ScheduledJob, StoreError, timestamp};
@@ -12,18 +13,6 @@ use crate::dunning::history::{Charged, History, Level};
 use crate::dunning::ladder::ActionKind;
 use crate::model::{Currency, Dispute, PaymentPlan};
 use chrono::{DateTime, NaiveDate, Utc};
-
-fn bad(context: &'static str, what: String) -> StoreError {
-    StoreError::Query {
-        context,
-        message: what,
-    }
-}
-
-fn date(context: &'static str, text: &str) -> Result<NaiveDate, StoreError> {
-    text.parse()
-        .map_err(|e| bad(context, format!("{text:?} is not a date: {e}")))
-}
 
 pub fn record_dispute(db: &Pg, dispute: &Dispute) -> Result<i64, StoreError> {
     let body =

@@ -3,6 +3,7 @@
 //! killed process leaves each action either undelivered (and delivered again, with the same
 //! message id) or delivered with its levels and contact date, never half of it.
 
+use super::codec::{bad, date};
 use super::{Lease, StoreError, timestamp};
 use crate::dunning::action::{Action, ChargeKind, OutboxEntry, Status, TaskState};
 use crate::dunning::history::{Charged, History, Level};
@@ -74,18 +75,6 @@ fn query(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
         context,
         message: e.to_string(),
     }
-}
-
-fn bad(context: &'static str, what: String) -> StoreError {
-    StoreError::Query {
-        context,
-        message: what,
-    }
-}
-
-fn date(context: &'static str, text: &str) -> Result<NaiveDate, StoreError> {
-    text.parse()
-        .map_err(|e| bad(context, format!("{text:?} is not a date: {e}")))
 }
 
 pub fn record_dispute(db: &Connection, dispute: &Dispute) -> Result<i64, StoreError> {
