@@ -718,3 +718,79 @@ fn the_readme_server_section_works_as_written() {
             .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"));
     }
 }
+
+#[test]
+fn a_rate_limited_connection_waits_as_told_while_the_others_sync() {
+    use credence::sandbox::faults::Fault;
+    let schema = Schema::new("limits");
+    let exchange = Exchange::start(Duration::ZERO);
+    let xero = credence::sandbox::xero::XeroSandbox::generated(50, "tok", "t");
+    // A Retry-After longer than the host waits inside a call reaches the plugin as a rate limit.
+    xero.faults().push([Fault::TooManyRequests {
+        retry_after_seconds: 300,
+    }]);
+    let vendor = Server::start(xero.router());
+    let home = TestHome::new();
+    home.add_csv_connection("shop", &repo("plugins/csv/sample"));
+    home.install(&["xero"]);
+    home.ok(&[
+        "connection",
+        "add",
+        "books",
+        "--plugin",
+        "xero",
+        "--set",
+        &format!("base_url={}/api.xro/2.0", vendor.url()),
+        "--set",
+        "tenant_id=t",
+        "--secret",
+        "access_token=XERO_TOKEN",
+    ]);
+    configure(&home, &schema, exchange.port, 30);
+    let serve = Serve::start_env(&home, "solo", &[("XERO_TOKEN", "tok")]);
+    let store = schema.store();
+    let job = |name: &str| {
+        store
+            .schedule()
+            .ok()
+            .and_then(|jobs| jobs.into_iter().find(|j| j.job == name))
+    };
+    wait_for(
+        "both connections to have run",
+        Duration::from_secs(60),
+        &[&serve],
+        || {
+            ["shop", "books"]
+                .iter()
+                .all(|c| job(c).is_some_and(|j| j.last_finished.is_some()))
+        },
+    );
+    let books = job("books").expect("books");
+    assert_eq!(
+        books.failures, 0,
+        "a rate limit is not a failure: {books:?}"
+    );
+    assert!(
+        books
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("retry after 300 s")),
+        "{books:?}"
+    );
+    let finished =
+        chrono::DateTime::parse_from_rfc3339(books.last_finished.as_deref().unwrap_or_default())
+            .expect("time");
+    let due = chrono::DateTime::parse_from_rfc3339(&books.next_due).expect("time");
+    let wait = (due - finished).num_seconds();
+    assert!(
+        (299..=331).contains(&wait),
+        "waits as told (+ jitter 0): {wait} s"
+    );
+    let shop = job("shop").expect("shop");
+    assert_eq!((shop.failures, shop.last_error), (0, None));
+    let (_, metrics) = serve.request("GET", "/metrics", Some(READER), None);
+    assert!(
+        metrics.contains("credence_limits_hit_total{connection=\"books\",kind=\"rate-limited\"} 1"),
+        "{metrics}"
+    );
+}

@@ -91,6 +91,7 @@ fn failed(connection: String, plugin: String, error: String, kind: &'static str)
         streams: Vec::new(),
         error: Some(error),
         error_kind: Some(kind),
+        retry_after_s: None,
     }
 }
 

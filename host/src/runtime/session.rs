@@ -75,6 +75,17 @@ fn plugin_error_message(e: &PluginError) -> String {
 }
 
 impl CallError {
+    /// How long the vendor asked to wait, when the plugin reported a rate limit.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        match self {
+            CallError::Plugin {
+                error: PluginError::RateLimited(r),
+                ..
+            } => Some(r.retry_after_seconds),
+            _ => None,
+        }
+    }
+
     /// A stable short name for reports and metrics.
     pub fn kind(&self) -> &'static str {
         match self {

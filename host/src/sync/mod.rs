@@ -30,6 +30,9 @@ pub struct SyncOutcome {
     pub streams: Vec<StreamOutcome>,
     pub error: Option<String>,
     pub error_kind: Option<&'static str>,
+    /// A rate limit's wait, in seconds, when the vendor said how long.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u32>,
 }
 
 /// Why a sync stopped early.
@@ -82,6 +85,7 @@ pub fn sync_connection_until(
         streams: Vec::new(),
         error: None,
         error_kind: None,
+        retry_after_s: None,
     };
     let span = tracing::info_span!("sync", connection = %connection, plugin = %plugin.id());
     let _enter = span.enter();
@@ -96,6 +100,9 @@ pub fn sync_connection_until(
     ) {
         Err(e) => {
             tracing::warn!(error = %e, "sync stopped");
+            if let SyncError::Plugin(call) = &e {
+                outcome.retry_after_s = call.retry_after_seconds();
+            }
             outcome.error_kind = Some(e.kind());
             outcome.error = Some(e.to_string());
         }

@@ -218,6 +218,12 @@ async fn sync_one(
         ),
         // Stopped by shutdown or a lost lease: whoever runs next resumes at once.
         Some(STOPPED) => (failures, now),
+        // The vendor said how long to wait: the connection waits that long (its slot goes to
+        // the others meanwhile), and a rate limit is not a failure.
+        Some(_) if outcome.retry_after_s.is_some() => (
+            failures,
+            now + seconds(u64::from(outcome.retry_after_s.unwrap_or_default()).max(1)),
+        ),
         Some(_) => {
             let n = failures.saturating_add(1);
             let wait = interval
@@ -299,6 +305,7 @@ fn failed(connection: &str, error: String, kind: &'static str) -> SyncOutcome {
         streams: Vec::new(),
         error: Some(error),
         error_kind: Some(kind),
+        retry_after_s: None,
     }
 }
 
@@ -447,18 +454,6 @@ async fn evaluate(service: &Arc<Service>) {
 pub(super) async fn deliveries(service: Arc<Service>, channels: Channels) {
     const BATCH: usize = 10;
     let every = Duration::from_secs(service.config.deliver_every_s.max(1));
-    let location = service.pool.location().clone();
-    let mut store = loop {
-        let location = location.clone();
-        match tokio::task::spawn_blocking(move || location.open()).await {
-            Ok(Ok(store)) => break store,
-            Ok(Err(e)) => tracing::warn!(error = %e, "delivery cannot open the store; retrying"),
-            Err(e) => tracing::warn!(error = %e, "delivery cannot open the store; retrying"),
-        }
-        if pause(&service, every, &service.deliver).await {
-            return;
-        }
-    };
     let clock = match super::super::clock() {
         Ok(c) => c,
         Err(e) => {
@@ -466,34 +461,49 @@ pub(super) async fn deliveries(service: Arc<Service>, channels: Channels) {
             return;
         }
     };
+    // One store for the loop, opened again after an error (the database may have restarted).
+    let mut store: Option<Box<dyn crate::store::Store>> = None;
     loop {
         if service.stopping() {
             break;
         }
-        let report = deliver::run(
-            store.as_mut(),
-            &channels,
-            || clock.now(),
-            Some(BATCH),
-            &service.instance,
-        )
-        .await;
-        let m = &service.metrics;
-        let worked = match report {
-            Ok(r) => {
-                m.add("credence_actions_delivered_total", &[], r.delivered as f64);
-                m.add(
-                    "credence_actions_failed_total",
-                    &[],
-                    (r.retrying + r.failed) as f64,
-                );
-                r.delivered + r.retrying + r.failed
+        if store.is_none() {
+            let location = service.pool.location().clone();
+            match tokio::task::spawn_blocking(move || location.open()).await {
+                Ok(Ok(s)) => store = Some(s),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "delivery cannot open the store; retrying")
+                }
+                Err(e) => tracing::warn!(error = %e, "delivery cannot open the store; retrying"),
             }
-            Err(e) => {
-                tracing::error!(error = %e, "delivery failed");
-                0
+        }
+        let mut worked = 0;
+        if let Some(s) = store.as_mut() {
+            let m = &service.metrics;
+            match deliver::run(
+                s.as_mut(),
+                &channels,
+                || clock.now(),
+                Some(BATCH),
+                &service.instance,
+            )
+            .await
+            {
+                Ok(r) => {
+                    m.add("credence_actions_delivered_total", &[], r.delivered as f64);
+                    m.add(
+                        "credence_actions_failed_total",
+                        &[],
+                        (r.retrying + r.failed) as f64,
+                    );
+                    worked = r.delivered + r.retrying + r.failed;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "delivery failed; reopening the store");
+                    store = None;
+                }
             }
-        };
+        }
         if worked < BATCH && pause(&service, every, &service.deliver).await {
             break;
         }
