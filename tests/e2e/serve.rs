@@ -794,3 +794,78 @@ fn a_rate_limited_connection_waits_as_told_while_the_others_sync() {
         "{metrics}"
     );
 }
+
+#[test]
+fn sigterm_mid_sync_stops_after_the_page_in_hand_and_the_next_start_resumes() {
+    const INVOICES: usize = 1_500;
+    let schema = Schema::new("term");
+    let exchange = Exchange::start(Duration::ZERO);
+    let vendor = Server::start(
+        credence::sandbox::example::Vendor::new(INVOICES, "tok")
+            .with_latency(Duration::from_millis(300))
+            .router(),
+    );
+    let home = TestHome::new();
+    home.add_example_connection("vendor", &vendor.url(), "VENDOR_TOKEN");
+    configure(&home, &schema, exchange.port, 30);
+    let store = schema.store();
+    let mut first = Serve::start_env(&home, "first", &[("VENDOR_TOKEN", "tok")]);
+    wait_for(
+        "pages committed",
+        Duration::from_secs(60),
+        &[&first],
+        || {
+            store
+                .cursor("vendor", "invoices")
+                .is_ok_and(|c| c.is_some_and(|c| !c.complete))
+        },
+    );
+    let asked = Instant::now();
+    first.signal("-TERM");
+    let status = first
+        .wait_exit(Duration::from_secs(10))
+        .expect("stops within a page");
+    assert!(status.success(), "{status:?}\n{}", first.log());
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    let job = store
+        .schedule()
+        .expect("schedule")
+        .into_iter()
+        .find(|j| j.job == "vendor")
+        .expect("the job");
+    assert_eq!(job.holder, None, "the lease is given back");
+    assert_eq!(job.failures, 0, "a stop is not a failure");
+    let stored = store.records(RecordKind::Invoice).expect("records").len();
+    assert!(
+        0 < stored && stored < INVOICES,
+        "{stored} stored before the stop"
+    );
+
+    // The next start resumes at once from the last committed page.
+    let second = Serve::start_env(&home, "second", &[("VENDOR_TOKEN", "tok")]);
+    wait_for(
+        "the sync to finish",
+        Duration::from_secs(90),
+        &[&second],
+        || all_synced(store.as_ref(), &["vendor".to_string()]),
+    );
+    let versions = store
+        .versions(
+            RecordKind::Invoice,
+            chrono::Utc::now() + chrono::Duration::days(365),
+        )
+        .expect("versions");
+    assert_eq!(
+        store.records(RecordKind::Invoice).expect("records").len(),
+        INVOICES
+    );
+    assert_eq!(
+        versions.len(),
+        INVOICES,
+        "nothing read twice was stored twice"
+    );
+}

@@ -1,4 +1,4 @@
-//! The HTTP API (axum). Every route is listed in [`super::openapi::ROUTES`] with its scope;
+//! The HTTP API (axum). Every route is listed in [`super::openapi::routes`] with its scope;
 //! only `/health` and `/ready` answer without a token.
 
 use super::Service;
@@ -57,7 +57,7 @@ async fn authorize(State(service): Shared, request: Request, next: Next) -> Resp
         .unwrap_or_default();
     let method = request.method().as_str().to_ascii_lowercase();
     let access = super::openapi::routes()
-        .into_iter()
+        .iter()
         .find(|r| r.path == route && r.method == method)
         .map_or(Access::Admin, |r| r.access);
     let scope = match access {

@@ -30,8 +30,14 @@ fn date() -> Value {
     json!({"type": "string", "format": "date"})
 }
 
-/// Every route of [`super::api::router`].
-pub fn routes() -> Vec<Route> {
+/// Every route of [`super::api::router`] (built once: the API looks each request's scope up
+/// here).
+pub fn routes() -> &'static [Route] {
+    static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(table);
+    &ROUTES
+}
+
+fn table() -> Vec<Route> {
     let r = |method, path, access, summary, response| Route {
         method,
         path,
