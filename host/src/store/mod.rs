@@ -15,6 +15,7 @@ mod conformance;
 mod pg_client;
 pub mod postgres;
 mod postgres_dunning;
+mod postgres_schedule;
 pub mod sqlite;
 mod sqlite_dunning;
 mod sqlite_schedule;

@@ -11,6 +11,7 @@
 use super::codec::{day_number, decode, encode, status_of, status_text};
 use super::pg_client::Pg;
 use super::postgres_dunning as dunning;
+use super::postgres_schedule as schedule;
 use super::{
     DocumentRow, JobEnd, Lease, PageCommit, PageCounts, QuarantineEntry, SavedCursor, ScheduledJob,
     Store, StoreError, StoredRecord, Version,
@@ -827,22 +828,22 @@ impl Store for PostgresStore {
     }
 
     fn lease_job(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
-        dunning::lease(&self.db, job, lease)
+        schedule::lease(&self.db, job, lease)
     }
 
     fn renew_lease(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
-        dunning::renew(&self.db, job, lease)
+        schedule::renew(&self.db, job, lease)
     }
 
     fn finish_job(&mut self, job: &str, holder: &str, end: &JobEnd<'_>) -> Result<(), StoreError> {
-        dunning::finish(&self.db, job, holder, end)
+        schedule::finish(&self.db, job, holder, end)
     }
 
     fn request_job(&mut self, job: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dunning::request(&self.db, job, now)
+        schedule::request(&self.db, job, now)
     }
 
     fn schedule(&self) -> Result<Vec<ScheduledJob>, StoreError> {
-        dunning::schedule(&self.db)
+        schedule::schedule(&self.db)
     }
 }

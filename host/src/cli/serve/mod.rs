@@ -5,11 +5,11 @@
 //!   `concurrency` at once, backing off after failures; each sync is leased in the store's
 //!   schedule, so several instances on one PostgreSQL share the connections and a dead
 //!   instance's connection is taken over once its lease runs out;
-//! - [`schedule::evaluations`]: credit evaluation and the dunning plan after every sync that
+//! - [`periodic::evaluations`]: credit evaluation and the dunning plan after every sync that
 //!   changed something and at least every `evaluate_every_s`; the latest evaluation answers the
 //!   API's customer endpoints;
-//! - [`schedule::deliveries`]: the outbox, each action claimed by exactly one instance;
-//! - [`schedule::monitoring`]: bureau reports on the policy's cadence (leased: one instance).
+//! - [`periodic::deliveries`]: the outbox, each action claimed by exactly one instance;
+//! - [`periodic::monitoring`]: bureau reports on the policy's cadence (leased: one instance).
 //!
 //! SIGTERM or Ctrl-C: the API stops taking requests, syncs stop before their next page (the
 //! page being read is committed), the delivery in flight finishes, and the process exits 0.
@@ -18,6 +18,7 @@ mod api;
 mod auth;
 mod metrics;
 mod openapi;
+mod periodic;
 mod pool;
 mod schedule;
 
@@ -154,9 +155,9 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let span = tracing::info_span!("serve", instance = %instance);
     let mut loops = tokio::task::JoinSet::new();
     loops.spawn(schedule::syncs(service.clone()).instrument(span.clone()));
-    loops.spawn(schedule::evaluations(service.clone()).instrument(span.clone()));
-    loops.spawn(schedule::deliveries(service.clone(), channels).instrument(span.clone()));
-    loops.spawn(schedule::monitoring(service.clone()).instrument(span));
+    loops.spawn(periodic::evaluations(service.clone()).instrument(span.clone()));
+    loops.spawn(periodic::deliveries(service.clone(), channels).instrument(span.clone()));
+    loops.spawn(periodic::monitoring(service.clone()).instrument(span));
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing the work in hand");
