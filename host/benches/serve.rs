@@ -82,7 +82,7 @@ fn home(schema: &str, vendors: &[String], concurrency: usize) -> tempfile::TempD
     config.remove("server");
     let config = config.to_string()
         + &format!(
-            "\n[server]\nsync_every_s = 86400\njitter_s = 0\nconcurrency = {concurrency}\nlease_s = 30\nevaluate_every_s = 86400\ndeliver_every_s = 3600\n[[server.tokens]]\nname = \"bench\"\nscope = \"admin\"\ntoken_env = \"BENCH_TOKEN\"\n"
+            "\n[server]\nsync_every_s = 86400\njitter_s = 0\nconcurrency = {concurrency}\nlease_s = 30\nevaluate_every_s = 86400\nevaluate_settle_s = 10\ndeliver_every_s = 3600\n[[server.tokens]]\nname = \"bench\"\nscope = \"admin\"\ntoken_env = \"BENCH_TOKEN\"\n"
         );
     let config = config.replacen(
         "[storage]\n",

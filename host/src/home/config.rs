@@ -51,7 +51,7 @@ jitter_s = 30
 concurrency = 4           # syncs at once in this instance
 lease_s = 60              # a dead instance's jobs are taken over after this
 evaluate_every_s = 3600   # credit and dunning, also after syncs that changed something:
-evaluate_settle_s = 10    # ... once this long has passed without another one finishing
+evaluate_settle_s = 3     # ... once this long has passed without another one finishing
 deliver_every_s = 30
 # [[server.tokens]]
 # name = "ops"
@@ -175,7 +175,7 @@ fn default_evaluate_every() -> u64 {
     3600
 }
 fn default_evaluate_settle() -> u64 {
-    10
+    3
 }
 fn default_monitor_every() -> u64 {
     3600

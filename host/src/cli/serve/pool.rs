@@ -32,7 +32,10 @@ impl Pool {
         f: impl FnOnce(&mut dyn Store) -> anyhow::Result<R> + Send + 'static,
     ) -> anyhow::Result<R> {
         let pool = self.clone();
+        // The blocking thread logs in the caller's span (instance, connection).
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _enter = span.enter();
             let taken = pool.idle.lock().ok().and_then(|mut idle| idle.pop());
             let mut store = match taken {
                 Some(s) => s,
