@@ -135,7 +135,14 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
         args.push(name);
     }
     cargo(root, &args)?;
+    // The plugins are laid out in the clone's own `target/plugins` (where the tests and the
+    // README look), whichever target directory cargo builds into (`CARGO_TARGET_DIR`).
     let out = root.join("target/plugins");
+    let built_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .unwrap_or_else(|| root.join("target"))
+        .join("wasm32-wasip2/release");
     for (name, dir) in &crates {
         let manifest_text = std::fs::read_to_string(dir.join("credence-plugin.toml"))
             .with_context(|| format!("plugin crate {name} has no credence-plugin.toml"))?;
@@ -148,9 +155,7 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
             .get("wasm")
             .and_then(|v| v.as_str())
             .unwrap_or("plugin.wasm");
-        let built = root
-            .join("target/wasm32-wasip2/release")
-            .join(format!("{}.wasm", name.replace('-', "_")));
+        let built = built_dir.join(format!("{}.wasm", name.replace('-', "_")));
         let dest = out.join(id);
         std::fs::create_dir_all(&dest)?;
         std::fs::copy(&built, dest.join(wasm_name))
