@@ -4,6 +4,7 @@ use super::output::{json, table};
 use crate::connections;
 use crate::home::{ConnectionConfig, Home};
 use crate::runtime::{JobContext, Plugin, Runtime};
+use crate::runtime::grants::GrantError;
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use std::collections::BTreeMap;
@@ -85,6 +86,7 @@ pub(super) fn open_with_env(
         runtime.cap(),
         super::clock()?,
         env,
+        &[home.root().to_path_buf()],
     )?;
     let plugin = registry
         .load(runtime, &connection.plugin)
@@ -108,6 +110,22 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
             };
             let installed = home.registry().get(&plugin)?;
             connections::validate(&name, &connection, &installed.manifest)?;
+            // Folders and origins are resolved now, so a folder that may never be granted
+            // (a system folder, the home) is refused before anything is written. A folder
+            // that does not exist yet is left for `connection check` to report.
+            match connections::grants(
+                &name,
+                &connection,
+                &installed.manifest,
+                &[home.root().to_path_buf()],
+            ) {
+                Err(connections::ConnectionError::Grant {
+                    error: GrantError::BadFolder { .. },
+                    ..
+                })
+                | Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
             home.add_connection(&name, &connection)?;
             println!(
                 "Added connection {name} (plugin {plugin}). Check it with `credence connection check {name}`."

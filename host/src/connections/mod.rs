@@ -3,11 +3,13 @@
 
 use crate::home::ConnectionConfig;
 use crate::plugins::Manifest;
+use crate::plugins::manifest::SecretAuth;
 use crate::runtime::bindings::types::{ConfigEntry, ConfigValue};
-use crate::runtime::grants::Grants;
+use crate::runtime::grants::{Grants, SecretScheme};
 use crate::runtime::limits::Limits;
 use crate::runtime::{Clock, JobContext};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// Why a connection cannot be run. Each message names the connection and the fix.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -61,8 +63,11 @@ pub enum ConnectionError {
         key: String,
         label: String,
     },
-    #[error("connection {connection}: {detail}")]
-    Grant { connection: String, detail: String },
+    #[error("connection {connection}: {error}")]
+    Grant {
+        connection: String,
+        error: crate::runtime::grants::GrantError,
+    },
 }
 
 /// Check a connection's settings and secrets against its plugin's manifest (no environment
@@ -143,17 +148,8 @@ pub fn validate(
     Ok(())
 }
 
-/// Build the job context of `connection`: settings (manifest defaults filled in), secrets read
-/// from the environment through `env`, grants resolved, limits capped by `cap`.
-pub fn job_context(
-    name: &str,
-    connection: &ConnectionConfig,
-    manifest: &Manifest,
-    cap: &Limits,
-    clock: Clock,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<JobContext, ConnectionError> {
-    validate(name, connection, manifest)?;
+/// The connection's plain settings: the manifest's defaults, then what the user set.
+fn settings(connection: &ConnectionConfig, manifest: &Manifest) -> BTreeMap<String, String> {
     let mut settings: BTreeMap<String, String> = manifest
         .config
         .iter()
@@ -161,6 +157,62 @@ pub fn job_context(
         .filter_map(|f| f.default.clone().map(|d| (f.key.clone(), d)))
         .collect();
     settings.extend(connection.settings.clone());
+    settings
+}
+
+/// Resolve what the plugin may touch for this connection: HTTP origins, folders (never the
+/// `protected` Credence home nor a system folder) and each secret's scheme and origins.
+pub fn grants(
+    name: &str,
+    connection: &ConnectionConfig,
+    manifest: &Manifest,
+    protected: &[PathBuf],
+) -> Result<Grants, ConnectionError> {
+    let settings = settings(connection, manifest);
+    let lookup = |key: &str| settings.get(key).cloned();
+    let grant_error = |error| ConnectionError::Grant {
+        connection: name.into(),
+        error,
+    };
+    let mut grants = Grants::resolve(
+        &manifest.capabilities.http,
+        &manifest.capabilities.folders,
+        &lookup,
+        protected,
+    )
+    .map_err(grant_error)?;
+    for field in manifest.config.iter().filter(|f| f.secret) {
+        let scheme = match field.auth {
+            Some(SecretAuth::Bearer) => SecretScheme::Bearer,
+            Some(SecretAuth::Basic) => SecretScheme::Basic,
+            Some(SecretAuth::Header) => SecretScheme::Header {
+                name: field.header.clone().unwrap_or_default(),
+                prefix: field.prefix.clone().unwrap_or_default(),
+            },
+            // A manifest without a scheme is refused when parsed; never bind one here.
+            None => continue,
+        };
+        grants
+            .bind_secret(&field.key, scheme, &field.origins, &lookup)
+            .map_err(grant_error)?;
+    }
+    Ok(grants)
+}
+
+/// Build the job context of `connection`: settings (manifest defaults filled in), secrets read
+/// from the environment through `env`, grants resolved (no folder may be or contain a
+/// `protected` root), limits capped by `cap`.
+pub fn job_context(
+    name: &str,
+    connection: &ConnectionConfig,
+    manifest: &Manifest,
+    cap: &Limits,
+    clock: Clock,
+    env: &dyn Fn(&str) -> Option<String>,
+    protected: &[PathBuf],
+) -> Result<JobContext, ConnectionError> {
+    validate(name, connection, manifest)?;
+    let settings = settings(connection, manifest);
     let mut secrets = BTreeMap::new();
     for (key, var) in &connection.secrets {
         let value = env(var).ok_or_else(|| ConnectionError::SecretNotInEnvironment {
@@ -181,16 +233,7 @@ pub fn job_context(
         key: k.clone(),
         value: ConfigValue::Secret(k.clone()),
     }));
-    let lookup = |key: &str| settings.get(key).cloned();
-    let grants = Grants::resolve(
-        &manifest.capabilities.http,
-        &manifest.capabilities.folders,
-        &lookup,
-    )
-    .map_err(|e| ConnectionError::Grant {
-        connection: name.into(),
-        detail: e.to_string(),
-    })?;
+    let grants = grants(name, connection, manifest, protected)?;
     Ok(JobContext {
         plugin_id: manifest.id.clone(),
         connection: name.to_string(),
@@ -228,6 +271,8 @@ key = "token"
 label = "API token"
 required = true
 secret = true
+auth = "bearer"
+origins = ["{{config.base_url}}"]
 "#,
             Path::new("m.toml"),
         )
@@ -263,6 +308,7 @@ secret = true
             &Limits::default(),
             Clock::System,
             &env,
+            &[],
         )
         .expect("job");
         assert_eq!(job.secrets["token"], "s3cr3t");
@@ -305,7 +351,7 @@ secret = true
             ),
         ];
         for (c, expected) in cases {
-            let err = job_context("acme", &c, &m, &Limits::default(), Clock::System, &none)
+            let err = job_context("acme", &c, &m, &Limits::default(), Clock::System, &none, &[])
                 .unwrap_err()
                 .to_string();
             assert!(

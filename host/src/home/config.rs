@@ -26,6 +26,13 @@ cpu_ms = 30000          # guest CPU time per call (time waiting for HTTP does no
 response_mib = 64       # largest HTTP response or file a plugin may read
 http_timeout_s = 60     # per HTTP request
 http_retries = 4        # retries on 429 / 5xx / connection failures, with backoff
+wall_s = 300            # wall-clock time per call, whatever the plugin waits on
+http_calls_per_call = 2000
+http_calls_per_sync = 200000
+sync_pages = 100000     # one sync of one connection, over all its streams:
+sync_records = 10000000 #   pages, records,
+sync_mib = 8192         #   MiB read from HTTP and files,
+sync_minutes = 360      #   and minutes; past any of them the sync stops with what it committed
 
 [delivery]
 # Dunning messages: who signs them and how customers pay.
@@ -53,6 +60,7 @@ lease_s = 60              # a dead instance's jobs are taken over after this
 evaluate_every_s = 3600   # credit and dunning, also after syncs that changed something:
 evaluate_settle_s = 3     # ... once this long has passed without another one finishing
 deliver_every_s = 30
+drain_s = 30              # on SIGTERM: time for the work in hand to finish before the process exits
 # [[server.tokens]]
 # name = "ops"
 # scope = "admin"         # or "read"
@@ -123,6 +131,10 @@ pub struct ServerConfig {
     /// How often the outbox is delivered.
     #[serde(default = "default_deliver_every")]
     pub deliver_every_s: u64,
+    /// After SIGTERM, how long the work in hand may take to finish before the process exits
+    /// anyway (what was committed stays committed; a sync resumes from its last page).
+    #[serde(default = "default_drain")]
+    pub drain_s: u64,
     /// Who may call the API; without tokens only /health and /ready answer.
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
@@ -180,6 +192,9 @@ fn default_evaluate_settle() -> u64 {
 fn default_monitor_every() -> u64 {
     3600
 }
+fn default_drain() -> u64 {
+    30
+}
 fn default_deliver_every() -> u64 {
     30
 }
@@ -198,6 +213,7 @@ impl Default for ServerConfig {
             evaluate_settle_s: default_evaluate_settle(),
             monitor_every_s: default_monitor_every(),
             deliver_every_s: default_deliver_every(),
+            drain_s: default_drain(),
             tokens: Vec::new(),
         }
     }
@@ -351,6 +367,13 @@ pub fn host_cap() -> Limits {
         response_mib: 64,
         http_timeout_s: 60,
         http_retries: 4,
+        wall_s: 300,
+        http_calls_per_call: 2_000,
+        http_calls_per_sync: 200_000,
+        sync_pages: 100_000,
+        sync_records: 10_000_000,
+        sync_mib: 8_192,
+        sync_minutes: 360,
     }
 }
 
@@ -375,6 +398,11 @@ impl CredenceConfig {
         for name in config.connections.keys() {
             validate_name(name)?;
         }
+        config
+            .runtime
+            .limits
+            .check_minimum()
+            .map_err(|e| format!("[runtime.limits]: {e}"))?;
         Ok(config)
     }
 }

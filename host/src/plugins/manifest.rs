@@ -20,9 +20,18 @@
 //! key = "tenant_id"
 //! label = "Xero tenant id"
 //! required = true
+//!
+//! [[config]]
+//! key = "access_token"
+//! secret = true
+//! auth = "bearer"                     # how the host sends it: bearer, basic or header
+//! origins = ["{{config.base_url}}"]   # and where to: nowhere else
 //! ```
 //!
-//! Unknown fields are refused, so a typo never silently grants or drops a capability.
+//! Unknown fields are refused, so a typo never silently grants or drops a capability. Folders
+//! can only be granted through a setting (`{{config.KEY}}`): the user names them, a plugin
+//! author cannot. A secret is bound to one way of being sent and to its origins, both shown at
+//! install; the plugin only names it.
 
 use crate::runtime::PluginKind;
 use crate::runtime::limits::Limits;
@@ -90,6 +99,45 @@ pub struct ConfigField {
     pub secret: bool,
     #[serde(default)]
     pub default: Option<String>,
+    /// A secret's scheme: `bearer` (`Authorization: Bearer …`), `basic` (inside HTTP Basic
+    /// credentials) or `header` (the header named by `header`, after `prefix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<SecretAuth>,
+    /// For `auth = "header"`: the header's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// For `auth = "header"`: text before the secret (e.g. `"Token "`), empty by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// A secret's origins: the only URLs it is sent to (patterns as in `capabilities.http`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
+}
+
+/// How the host places a secret in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretAuth {
+    Bearer,
+    Basic,
+    Header,
+}
+
+impl ConfigField {
+    /// A secret's binding as the user is shown it, e.g. `Authorization: Bearer … to https://x`.
+    pub fn binding_summary(&self) -> String {
+        let how = match self.auth {
+            Some(SecretAuth::Bearer) => "Authorization: Bearer …".to_string(),
+            Some(SecretAuth::Basic) => "Authorization: Basic (user name or password)".to_string(),
+            Some(SecretAuth::Header) => format!(
+                "{}: {}…",
+                self.header.as_deref().unwrap_or("?"),
+                self.prefix.as_deref().unwrap_or("")
+            ),
+            None => "nowhere (no `auth` declared)".to_string(),
+        };
+        format!("{how} to {}", self.origins.join(", "))
+    }
 }
 
 /// Why a manifest was refused. Each message names the file.
@@ -111,12 +159,17 @@ pub enum ManifestError {
 impl Manifest {
     /// Read and validate the manifest of a plugin folder.
     pub fn load(folder: &Path) -> Result<Manifest, ManifestError> {
+        Manifest::load_with_text(folder).map(|(manifest, _)| manifest)
+    }
+
+    /// [`Manifest::load`], with the exact text it was parsed from (to pin it).
+    pub fn load_with_text(folder: &Path) -> Result<(Manifest, String), ManifestError> {
         let path = folder.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
             path: path.clone(),
             source,
         })?;
-        Manifest::parse(&text, &path)
+        Ok((Manifest::parse(&text, &path)?, text))
     }
 
     /// Parse and validate manifest text; `path` is only used in messages.
@@ -168,10 +221,61 @@ impl Manifest {
                 return Err(format!("config field {:?} is declared twice", field.key));
             }
         }
-        if self.limits.memory_mib == 0 || self.limits.cpu_ms == 0 {
-            return Err("limits.memory_mib and limits.cpu_ms must be positive".into());
+        self.limits
+            .check_minimum()
+            .map_err(|e| format!("[limits]: {e}"))?;
+        for folder in &self.capabilities.folders {
+            if !is_single_setting(folder) {
+                return Err(format!(
+                    "capabilities.folders entry {folder:?} is not a setting: a folder can only be granted as \"{{{{config.KEY}}}}\", so the user names it when adding a connection"
+                ));
+            }
+        }
+        for field in &self.config {
+            let key = &field.key;
+            if field.secret {
+                match field.auth {
+                    None => {
+                        return Err(format!(
+                            "secret `{key}` declares no `auth`: say how the host sends it (\"bearer\", \"basic\" or \"header\" with `header = NAME`)"
+                        ));
+                    }
+                    Some(SecretAuth::Header) => {
+                        let name = field.header.as_deref().unwrap_or("");
+                        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                            return Err(format!(
+                                "secret `{key}` has `auth = \"header\"` but no valid `header` name"
+                            ));
+                        }
+                    }
+                    Some(_) if field.header.is_some() || field.prefix.is_some() => {
+                        return Err(format!(
+                            "secret `{key}`: `header` and `prefix` go only with `auth = \"header\"`"
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                if field.origins.is_empty() {
+                    return Err(format!(
+                        "secret `{key}` declares no `origins`: name the URLs it may be sent to (e.g. [\"{{{{config.base_url}}}}\"])"
+                    ));
+                }
+            } else if field.auth.is_some()
+                || field.header.is_some()
+                || field.prefix.is_some()
+                || !field.origins.is_empty()
+            {
+                return Err(format!(
+                    "config field `{key}` is not a secret: `auth`, `header`, `prefix` and `origins` apply to secrets only"
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// A declared config field.
+    pub fn field(&self, key: &str) -> Option<&ConfigField> {
+        self.config.iter().find(|f| f.key == key)
     }
 
     /// Secrets the plugin declares.
@@ -181,6 +285,16 @@ impl Manifest {
             .filter(|f| f.secret)
             .map(|f| f.key.as_str())
     }
+}
+
+/// `{{config.KEY}}` and nothing else.
+fn is_single_setting(pattern: &str) -> bool {
+    pattern
+        .trim()
+        .strip_prefix("{{")
+        .and_then(|p| p.strip_suffix("}}"))
+        .and_then(|p| p.trim().strip_prefix("config."))
+        .is_some_and(|key| !key.is_empty() && !key.contains(['{', '}']))
 }
 
 #[cfg(test)]
@@ -227,6 +341,34 @@ memory_mib = 64
             (
                 GOOD.replace("kind = \"ledger\"", "kind = \"printer\""),
                 "unknown variant `printer`",
+            ),
+            (
+                GOOD.replace("[limits]", "[limits]\nwall_s = 0"),
+                "`wall_s = 0` is below",
+            ),
+            (
+                GOOD.replace("[limits]", "folders = [\"/proc/self\"]\n[limits]"),
+                "\"/proc/self\" is not a setting",
+            ),
+            (
+                GOOD.replace("[limits]", "folders = [\"{{config.d}}/..\"]\n[limits]"),
+                "is not a setting",
+            ),
+            (
+                format!("{GOOD}[[config]]\nkey = \"t\"\nsecret = true\norigins = [\"x\"]\n"),
+                "secret `t` declares no `auth`",
+            ),
+            (
+                format!("{GOOD}[[config]]\nkey = \"t\"\nsecret = true\nauth = \"bearer\"\n"),
+                "secret `t` declares no `origins`",
+            ),
+            (
+                format!("{GOOD}[[config]]\nkey = \"t\"\nsecret = true\nauth = \"header\"\norigins = [\"x\"]\n"),
+                "no valid `header` name",
+            ),
+            (
+                format!("{GOOD}[[config]]\nkey = \"t\"\nauth = \"bearer\"\n"),
+                "`t` is not a secret",
             ),
         ];
         for (text, expected) in cases {

@@ -1,13 +1,16 @@
 //! Installed plugins, kept in `<home>/plugins/<id>/`:
 //!
-//! - `credence-plugin.toml`: the manifest, as installed;
+//! - `credence-plugin.toml`: the manifest, as installed, whose sha256 is pinned;
 //! - `<name>.wasm`: the component, whose sha256 is pinned;
-//! - `compiled.cwasm`: native code precompiled at install (no compilation at start);
-//! - `pin.toml`: digests of both files, the version of the engine that compiled it, when.
+//! - `compiled.cwasm`: native code precompiled at install (no compilation at start).
 //!
-//! Loading checks the wasm against its pin and refuses a plugin whose file changed; the
-//! precompiled artifact is checked too before it is deserialized, and rebuilt from the pinned
-//! wasm if it is stale (a Credence upgrade) or damaged.
+//! The pin (digests of the three files, the version of the engine that compiled it, when) is
+//! kept outside the plugin's folder, in `<home>/plugins/.pins/<id>.toml`: a folder that could
+//! rewrite its own pin could vouch for a widened manifest or for native code of its choosing.
+//! Reading a plugin checks its manifest against the pin (the grants shown at install are the
+//! only ones honoured); loading checks the wasm too, and the precompiled artifact before it is
+//! deserialized, rebuilding it from the pinned wasm if it is stale (a Credence upgrade) or
+//! damaged.
 
 use super::manifest::{MANIFEST_FILE, Manifest, ManifestError};
 use crate::runtime::{JobContext, Plugin, Runtime, RuntimeError};
@@ -15,13 +18,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const PIN_FILE: &str = "pin.toml";
+/// Where a plugin's pin lived before it moved out of the plugin's folder.
+const LEGACY_PIN_FILE: &str = "pin.toml";
+/// The folder of pins, beside the plugin folders (a dot-name, so never taken for a plugin).
+const PINS_DIR: &str = ".pins";
 const COMPILED_FILE: &str = "compiled.cwasm";
 
 /// What install recorded about a plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pin {
+    pub manifest_sha256: String,
     pub wasm_sha256: String,
     pub compiled_sha256: String,
     /// `CARGO_PKG_VERSION` of the Credence that compiled the artifact.
@@ -68,6 +75,19 @@ pub enum InstallError {
         pinned: String,
         found: String,
     },
+    #[error(
+        "plugin {id}: its manifest {path} no longer matches the sha256 pinned at install (pinned {pinned}, found {found}); it was edited after install, and its grants may have changed. Refusing to use it: reinstall the plugin with `credence plugin install` to review and accept its manifest"
+    )]
+    ManifestChanged {
+        id: String,
+        path: PathBuf,
+        pinned: String,
+        found: String,
+    },
+    #[error(
+        "plugin {id} was installed by an earlier Credence that kept its pin inside the plugin's folder, where it could be rewritten; reinstall it with `credence plugin install` from its build"
+    )]
+    LegacyPin { id: String },
     #[error("plugin {id}: {message}")]
     Inconsistent { id: String, message: String },
     #[error("plugin {id}'s install record {path} is damaged: {message}; reinstall the plugin")]
@@ -102,12 +122,24 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     })
 }
 
-fn write_pin(folder: &Path, id: &str, pin: &Pin) -> Result<(), InstallError> {
+/// Write a pin whole or not at all (a temporary file renamed over the old one).
+fn write_pin(path: &Path, id: &str, pin: &Pin) -> Result<(), InstallError> {
     let text = toml::to_string(pin).map_err(|e| InstallError::Inconsistent {
         id: id.to_string(),
         message: e.to_string(),
     })?;
-    write(&folder.join(PIN_FILE), text.as_bytes())
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| InstallError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let staged = path.with_extension(format!("toml.{}", std::process::id()));
+    write(&staged, text.as_bytes())?;
+    std::fs::rename(&staged, path).map_err(|source| InstallError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl Registry {
@@ -120,6 +152,10 @@ impl Registry {
         self.root.join(id)
     }
 
+    fn pin_path(&self, id: &str) -> PathBuf {
+        self.root.join(PINS_DIR).join(format!("{id}.toml"))
+    }
+
     /// Install (or replace) the plugin built in `source`: check the manifest and contract,
     /// compile, verify the component matches its manifest, then move it into place in one step.
     pub fn install(
@@ -128,7 +164,7 @@ impl Registry {
         tokio: tokio::runtime::Handle,
         source: &Path,
     ) -> Result<InstalledPlugin, InstallError> {
-        let manifest = Manifest::load(source)?;
+        let (manifest, manifest_text) = Manifest::load_with_text(source)?;
         let id = manifest.id.clone();
         let wasm_path = source.join(&manifest.wasm);
         let wasm = read(&wasm_path)?;
@@ -144,6 +180,7 @@ impl Registry {
         verify_description(&plugin, &manifest, tokio)?;
 
         let pin = Pin {
+            manifest_sha256: sha256_hex(manifest_text.as_bytes()),
             wasm_sha256: sha256_hex(&wasm),
             compiled_sha256: sha256_hex(&compiled),
             compiled_by: env!("CARGO_PKG_VERSION").into(),
@@ -166,11 +203,10 @@ impl Registry {
             path: staging.clone(),
             source,
         })?;
-        let manifest_text = read(&source.join(MANIFEST_FILE))?;
-        write(&staging.join(MANIFEST_FILE), &manifest_text)?;
+        // The text parsed and checked above is the one pinned and installed.
+        write(&staging.join(MANIFEST_FILE), manifest_text.as_bytes())?;
         write(&staging.join(&manifest.wasm), &wasm)?;
         write(&staging.join(COMPILED_FILE), &compiled)?;
-        write_pin(&staging, &id, &pin)?;
         let target = self.folder(&id);
         let old = self.root.join(format!(".old-{id}-{}", std::process::id()));
         if target.exists() {
@@ -184,6 +220,8 @@ impl Registry {
             source,
         })?;
         let _ = std::fs::remove_dir_all(&old);
+        // Pinned last: until this rename the folder matches no pin and is refused.
+        write_pin(&self.pin_path(&id), &id, &pin)?;
         Ok(InstalledPlugin {
             manifest,
             pin,
@@ -215,20 +253,42 @@ impl Registry {
         Ok(plugins)
     }
 
-    /// One installed plugin's manifest and pin.
+    /// One installed plugin's manifest and pin; the manifest must be the one pinned.
     pub fn get(&self, id: &str) -> Result<InstalledPlugin, InstallError> {
         let folder = self.folder(id);
-        if !folder.join(MANIFEST_FILE).exists() {
+        let manifest_path = folder.join(MANIFEST_FILE);
+        if !manifest_path.exists() {
             return Err(InstallError::NotInstalled(id.to_string()));
         }
-        let manifest = Manifest::load(&folder)?;
-        let pin_path = folder.join(PIN_FILE);
+        let pin_path = self.pin_path(id);
+        if !pin_path.exists() {
+            return Err(if folder.join(LEGACY_PIN_FILE).exists() {
+                InstallError::LegacyPin { id: id.into() }
+            } else {
+                InstallError::BadPin {
+                    id: id.into(),
+                    path: pin_path,
+                    message: "it is missing".into(),
+                }
+            });
+        }
         let pin_text = String::from_utf8_lossy(&read(&pin_path)?).into_owned();
         let pin: Pin = toml::from_str(&pin_text).map_err(|e| InstallError::BadPin {
             id: id.into(),
             path: pin_path,
             message: e.to_string(),
         })?;
+        let manifest_text = read(&manifest_path)?;
+        let found = sha256_hex(&manifest_text);
+        if found != pin.manifest_sha256 {
+            return Err(InstallError::ManifestChanged {
+                id: id.into(),
+                path: manifest_path,
+                pinned: pin.manifest_sha256,
+                found,
+            });
+        }
+        let manifest = Manifest::parse(&String::from_utf8_lossy(&manifest_text), &manifest_path)?;
         Ok(InstalledPlugin {
             manifest,
             pin,
@@ -245,7 +305,14 @@ impl Registry {
         std::fs::remove_dir_all(&folder).map_err(|source| InstallError::Write {
             path: folder,
             source,
-        })
+        })?;
+        let pin = self.pin_path(id);
+        match std::fs::remove_file(&pin) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(InstallError::Write { path: pin, source: e })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Load an installed plugin for running: verify its pinned digest, use (or rebuild) the
@@ -276,7 +343,7 @@ impl Registry {
                     compiled_by: env!("CARGO_PKG_VERSION").into(),
                     ..installed.pin.clone()
                 };
-                write_pin(&installed.folder, id, &pin)?;
+                write_pin(&self.pin_path(id), id, &pin)?;
                 runtime
                     .deserialize(id, &compiled)
                     .ok_or_else(|| InstallError::Inconsistent {

@@ -3,7 +3,13 @@
 //! A manifest declares them as patterns, optionally templated from the connection's plain
 //! settings (`{{config.base_url}}`), so a connector for a self-hosted package can reach the URL
 //! the user configured and nothing else. Everything not granted here is refused by the host.
+//!
+//! Folders are plain directories the user named: never the file system's root, a system or
+//! pseudo file system (`/proc`, `/sys`, `/dev`, `/etc`, `/run`, `/boot`), nor the Credence home
+//! or a folder containing it (its database, its plugins, its secrets' files). Secrets are bound
+//! to a scheme and to origins of their own ([`SecretGrant`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -23,6 +29,82 @@ pub enum GrantError {
         "folder {path:?} granted to the plugin cannot be opened: {reason}; check the connection's setting"
     )]
     BadFolder { path: String, reason: String },
+    /// A folder that must never be granted (system, pseudo file system, the Credence home).
+    #[error(
+        "folder {path:?} cannot be granted to a plugin: {reason}. Name a folder that holds only the files the plugin should read"
+    )]
+    ForbiddenFolder { path: String, reason: String },
+}
+
+/// Folders no plugin may read, nor any folder inside them.
+const SYSTEM_FOLDERS: &[&str] = &["/proc", "/sys", "/dev", "/etc", "/run", "/boot", "/var/run"];
+
+/// Why `folder` (canonical) must not be granted, if it must not.
+fn forbidden_folder(folder: &Path, protected: &[PathBuf]) -> Option<String> {
+    if folder.parent().is_none() {
+        return Some("it is the root of the file system".into());
+    }
+    if let Some(system) = SYSTEM_FOLDERS.iter().find(|s| folder.starts_with(s)) {
+        return Some(format!("it is a system folder ({system})"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(folder) {
+            for pseudo in ["/proc", "/sys", "/dev"] {
+                if std::fs::metadata(pseudo).is_ok_and(|p| p.dev() == meta.dev()) {
+                    return Some(format!("it is on the same pseudo file system as {pseudo}"));
+                }
+            }
+        }
+    }
+    for root in protected {
+        let root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        if root.starts_with(folder) {
+            return Some(format!("it is or contains the Credence home {}", root.display()));
+        }
+        if folder.starts_with(root.join("plugins")) {
+            return Some(format!("it is inside the plugins of the Credence home {}", root.display()));
+        }
+    }
+    None
+}
+
+/// How the host places a secret in a request; the plugin cannot choose another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretScheme {
+    /// `Authorization: Bearer <secret>`.
+    Bearer,
+    /// Inside HTTP Basic credentials, as the user name or the password.
+    Basic,
+    /// `<name>: <prefix><secret>`.
+    Header { name: String, prefix: String },
+}
+
+/// Where and how one secret may be sent.
+#[derive(Debug, Clone)]
+pub struct SecretGrant {
+    pub scheme: SecretScheme,
+    origins: Vec<HttpGrant>,
+    /// The patterns as the manifest wrote them, expanded: for messages.
+    shown: Vec<String>,
+}
+
+impl SecretGrant {
+    /// Whether the secret may be sent to `url`.
+    pub fn allows_url(&self, url: &Url) -> bool {
+        self.origins.iter().any(|g| g.allows(url))
+    }
+
+    /// The binding as a person reads it.
+    pub fn describe(&self) -> String {
+        let how = match &self.scheme {
+            SecretScheme::Bearer => "Authorization: Bearer".to_string(),
+            SecretScheme::Basic => "HTTP Basic credentials".to_string(),
+            SecretScheme::Header { name, prefix } => format!("{name}: {prefix}…"),
+        };
+        format!("{how} to {}", self.shown.join(", "))
+    }
 }
 
 /// One allowed HTTP destination.
@@ -99,6 +181,7 @@ impl HttpGrant {
 pub struct Grants {
     http: Vec<HttpGrant>,
     folders: Vec<PathBuf>,
+    secrets: BTreeMap<String, SecretGrant>,
 }
 
 /// Replace every `{{config.KEY}}` in `pattern` with the connection's plain setting.
@@ -134,11 +217,13 @@ pub fn expand(
 }
 
 impl Grants {
-    /// Resolve a manifest's HTTP and folder patterns against a connection's settings.
+    /// Resolve a manifest's HTTP and folder patterns against a connection's settings. No
+    /// folder may be, contain or lie in the plugins of a `protected` root (the Credence home).
     pub fn resolve(
         http_patterns: &[String],
         folder_patterns: &[String],
         setting: &dyn Fn(&str) -> Option<String>,
+        protected: &[PathBuf],
     ) -> Result<Grants, GrantError> {
         let mut grants = Grants::default();
         for pattern in http_patterns {
@@ -154,9 +239,49 @@ impl Grants {
                     path: path.clone(),
                     reason: e.to_string(),
                 })?;
+            if !canonical.is_dir() {
+                return Err(GrantError::ForbiddenFolder {
+                    path,
+                    reason: "it is not a folder".into(),
+                });
+            }
+            if let Some(reason) = forbidden_folder(&canonical, protected) {
+                return Err(GrantError::ForbiddenFolder { path, reason });
+            }
             grants.folders.push(canonical);
         }
         Ok(grants)
+    }
+
+    /// Bind secret `name` to `scheme` and the origins its manifest declares.
+    pub fn bind_secret(
+        &mut self,
+        name: &str,
+        scheme: SecretScheme,
+        origin_patterns: &[String],
+        setting: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), GrantError> {
+        let mut origins = Vec::new();
+        let mut shown = Vec::new();
+        for pattern in origin_patterns {
+            let expanded = expand(pattern, setting)?;
+            origins.push(HttpGrant::parse(&expanded)?);
+            shown.push(expanded);
+        }
+        self.secrets.insert(
+            name.to_string(),
+            SecretGrant {
+                scheme,
+                origins,
+                shown,
+            },
+        );
+        Ok(())
+    }
+
+    /// How and where secret `name` may be sent, if it is bound.
+    pub fn secret(&self, name: &str) -> Option<&SecretGrant> {
+        self.secrets.get(name)
     }
 
     /// Whether the plugin may send a request to `url`.
@@ -188,7 +313,7 @@ mod tests {
 
     fn grants(patterns: &[&str]) -> Grants {
         let patterns: Vec<String> = patterns.iter().map(|s| s.to_string()).collect();
-        Grants::resolve(&patterns, &[], &settings).expect("valid patterns")
+        Grants::resolve(&patterns, &[], &settings, &[]).expect("valid patterns")
     }
 
     #[test]
@@ -243,7 +368,8 @@ mod tests {
     #[test]
     fn templates_name_the_missing_setting() {
         let err =
-            Grants::resolve(&["{{config.tenant_url}}".to_string()], &[], &settings).unwrap_err();
+            Grants::resolve(&["{{config.tenant_url}}".to_string()], &[], &settings, &[])
+                .unwrap_err();
         assert_eq!(
             err,
             GrantError::MissingSetting {
@@ -251,7 +377,7 @@ mod tests {
                 key: "tenant_url".into()
             }
         );
-        let err = Grants::resolve(&["{{env.HOME}}".to_string()], &[], &settings).unwrap_err();
+        let err = Grants::resolve(&["{{env.HOME}}".to_string()], &[], &settings, &[]).unwrap_err();
         assert!(matches!(err, GrantError::BadPattern { .. }));
     }
 
@@ -266,11 +392,67 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("secret.txt"), granted.join("link.txt"))
             .expect("symlink");
         let folder = granted.to_string_lossy().into_owned();
-        let g = Grants::resolve(&[], std::slice::from_ref(&folder), &|_| None).expect("grant");
+        let g = Grants::resolve(&[], std::slice::from_ref(&folder), &|_| None, &[]).expect("grant");
         assert!(g.allowed_path(&format!("{folder}/a.csv")).is_some());
         assert!(g.allowed_path(&format!("{folder}/../secret.txt")).is_none());
         #[cfg(unix)]
         assert!(g.allowed_path(&format!("{folder}/link.txt")).is_none());
         assert!(g.allowed_path("/etc/passwd").is_none());
+    }
+
+    #[test]
+    fn system_folders_and_the_home_are_never_granted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join("plugins/x")).expect("mkdir");
+        std::fs::create_dir_all(home.join("exports")).expect("mkdir");
+        std::fs::write(dir.path().join("file.csv"), "x").expect("write");
+        let protected = [home.clone()];
+        let cases: Vec<(String, Option<&str>)> = vec![
+            ("/".into(), Some("root of the file system")),
+            ("/proc/self".into(), Some("system folder (/proc)")),
+            ("/etc".into(), Some("system folder (/etc)")),
+            ("/dev".into(), Some("system folder (/dev)")),
+            ("/sys/kernel".into(), Some("system folder (/sys)")),
+            (dir.path().display().to_string(), Some("contains the Credence home")),
+            (home.display().to_string(), Some("contains the Credence home")),
+            (home.join("plugins/x").display().to_string(), Some("inside the plugins")),
+            (dir.path().join("file.csv").display().to_string(), Some("not a folder")),
+            (home.join("exports").display().to_string(), None),
+        ];
+        for (folder, expected) in cases {
+            let got = Grants::resolve(&[], std::slice::from_ref(&folder), &|_| None, &protected);
+            match (expected, got) {
+                (None, Ok(_)) => {}
+                (Some(reason), Err(e)) => {
+                    let e = e.to_string();
+                    assert!(e.contains(reason), "{folder}: expected {reason:?} in {e}");
+                    assert!(e.contains("cannot be granted"), "{e}");
+                }
+                (expected, got) => panic!("{folder}: expected {expected:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_goes_only_to_its_origins() {
+        let mut g = grants(&["{{config.base_url}}"]);
+        g.bind_secret(
+            "token",
+            SecretScheme::Bearer,
+            &["{{config.base_url}}".to_string()],
+            &settings,
+        )
+        .expect("bind");
+        let secret = g.secret("token").expect("bound");
+        let ok = Url::parse("http://127.0.0.1:8080/api/x").expect("url");
+        let other = Url::parse("http://127.0.0.1:8080/other").expect("url");
+        assert!(secret.allows_url(&ok));
+        assert!(!secret.allows_url(&other));
+        assert!(g.secret("nope").is_none());
+        assert_eq!(
+            secret.describe(),
+            "Authorization: Bearer to http://127.0.0.1:8080/api"
+        );
     }
 }

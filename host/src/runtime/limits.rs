@@ -4,6 +4,12 @@
 //! ask for less than the operator allows, never more. Memory is enforced by a [`StoreLimits`]
 //! limiter, CPU by an epoch deadline that counts only time spent inside the guest (time the
 //! host spends on the plugin's HTTP requests does not count), response size by the HTTP import.
+//!
+//! CPU alone does not bound a call: a plugin that sleeps, waits on slow HTTP or reads a pipe
+//! uses no CPU. So every call also has a wall-clock deadline (`wall_s`) that the epoch callback,
+//! the HTTP and file imports and the WASI clocks all respect, and a number of HTTP requests it may
+//! make; a whole sync has ceilings too (pages, records, bytes read, minutes), so a plugin that
+//! always says "there is more" cannot run forever.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -24,6 +30,20 @@ pub struct Limits {
     pub http_timeout_s: u32,
     /// Retries of a request answered 429 or 5xx (or failing to connect).
     pub http_retries: u32,
+    /// Wall-clock time one call (`read`, `check`...) may take, in seconds, whatever it waits on.
+    pub wall_s: u32,
+    /// HTTP requests one call may make (retries included).
+    pub http_calls_per_call: u32,
+    /// HTTP requests one job (a whole sync of a connection) may make.
+    pub http_calls_per_sync: u32,
+    /// Pages one sync may read, over all streams.
+    pub sync_pages: u32,
+    /// Records one sync may read, over all streams.
+    pub sync_records: u64,
+    /// Bytes one sync may read from HTTP responses and files, in MiB.
+    pub sync_mib: u32,
+    /// Wall-clock time one sync may take, in minutes.
+    pub sync_minutes: u32,
 }
 
 impl Default for Limits {
@@ -34,9 +54,33 @@ impl Default for Limits {
             response_mib: 32,
             http_timeout_s: 30,
             http_retries: 4,
+            wall_s: 120,
+            http_calls_per_call: 1_000,
+            http_calls_per_sync: 100_000,
+            sync_pages: 100_000,
+            sync_records: 10_000_000,
+            sync_mib: 4_096,
+            sync_minutes: 240,
         }
     }
 }
+
+/// The smallest ceilings an operator may set in `[runtime.limits]`: below them no plugin built
+/// with the SDK can start, and the failure would be blamed on the plugin.
+pub const MINIMUM: Limits = Limits {
+    memory_mib: 16,
+    cpu_ms: 100,
+    response_mib: 1,
+    http_timeout_s: 1,
+    http_retries: 0,
+    wall_s: 1,
+    http_calls_per_call: 1,
+    http_calls_per_sync: 1,
+    sync_pages: 1,
+    sync_records: 1,
+    sync_mib: 1,
+    sync_minutes: 1,
+};
 
 impl Limits {
     /// This request capped, field by field, by what the host allows.
@@ -47,7 +91,42 @@ impl Limits {
             response_mib: self.response_mib.min(cap.response_mib),
             http_timeout_s: self.http_timeout_s.min(cap.http_timeout_s),
             http_retries: self.http_retries.min(cap.http_retries),
+            wall_s: self.wall_s.min(cap.wall_s),
+            http_calls_per_call: self.http_calls_per_call.min(cap.http_calls_per_call),
+            http_calls_per_sync: self.http_calls_per_sync.min(cap.http_calls_per_sync),
+            sync_pages: self.sync_pages.min(cap.sync_pages),
+            sync_records: self.sync_records.min(cap.sync_records),
+            sync_mib: self.sync_mib.min(cap.sync_mib),
+            sync_minutes: self.sync_minutes.min(cap.sync_minutes),
         }
+    }
+
+    /// Every field at or above [`MINIMUM`]; otherwise which field is too small and its floor.
+    pub fn check_minimum(&self) -> Result<(), String> {
+        let fields: [(&str, u64, u64); 11] = [
+            ("memory_mib", self.memory_mib.into(), MINIMUM.memory_mib.into()),
+            ("cpu_ms", self.cpu_ms, MINIMUM.cpu_ms),
+            ("response_mib", self.response_mib.into(), MINIMUM.response_mib.into()),
+            ("http_timeout_s", self.http_timeout_s.into(), MINIMUM.http_timeout_s.into()),
+            ("wall_s", self.wall_s.into(), MINIMUM.wall_s.into()),
+            ("http_calls_per_call", self.http_calls_per_call.into(), 1),
+            ("http_calls_per_sync", self.http_calls_per_sync.into(), 1),
+            ("sync_pages", self.sync_pages.into(), 1),
+            ("sync_records", self.sync_records, 1),
+            ("sync_mib", self.sync_mib.into(), 1),
+            ("sync_minutes", self.sync_minutes.into(), 1),
+        ];
+        match fields.iter().find(|(_, value, floor)| value < floor) {
+            Some((name, value, floor)) => Err(format!(
+                "`{name} = {value}` is below the smallest workable value, {floor}"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Wall-clock budget of one call.
+    pub fn wall(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.wall_s.into())
     }
 
     /// Memory limit in bytes.
@@ -74,6 +153,16 @@ pub enum LimitHit {
     Cpu { limit_ms: u64 },
     /// An HTTP response body was larger than the cap.
     ResponseSize { limit_mib: u32, url: String },
+    /// One call took longer than its wall-clock budget (sleeping, slow HTTP, a blocked read).
+    WallClock { limit_s: u32 },
+    /// Too many HTTP requests in one call.
+    HttpCallsPerCall { max: u32 },
+    /// Too many HTTP requests in one job (a whole sync).
+    HttpCallsPerSync { max: u32 },
+    /// A sync ceiling: pages, records, bytes or minutes.
+    Sync { what: &'static str, max: u64 },
+    /// The plugin returned the cursor it was given and said there was more: it would loop.
+    StuckCursor { stream: String },
 }
 
 impl fmt::Display for LimitHit {
@@ -96,7 +185,33 @@ impl fmt::Display for LimitHit {
             LimitHit::ResponseSize { limit_mib, url } => {
                 write!(f, "response-size limit of {limit_mib} MiB hit by {url}")
             }
+            LimitHit::WallClock { limit_s } => write!(
+                f,
+                "wall-clock limit of {limit_s} s per call hit (the plugin kept waiting: sleeping, on slow HTTP or on a read)"
+            ),
+            LimitHit::HttpCallsPerCall { max } => {
+                write!(f, "limit of {max} HTTP requests per call hit")
+            }
+            LimitHit::HttpCallsPerSync { max } => {
+                write!(f, "limit of {max} HTTP requests per sync hit")
+            }
+            LimitHit::Sync { what, max } => {
+                write!(f, "sync limit of {max} {what} hit (`sync_{}` in `[runtime.limits]`); what was read so far is committed", sync_key(what))
+            }
+            LimitHit::StuckCursor { stream } => write!(
+                f,
+                "stream {stream}: the plugin returned a cursor it had already returned and said there was more, so the sync would never end"
+            ),
         }
+    }
+}
+
+fn sync_key(what: &str) -> &'static str {
+    match what {
+        "pages" => "pages",
+        "records" => "records",
+        "MiB read" => "mib",
+        _ => "minutes",
     }
 }
 
@@ -176,6 +291,9 @@ mod tests {
             response_mib: 1,
             http_timeout_s: 600,
             http_retries: 1,
+            wall_s: 3600,
+            sync_pages: 7,
+            ..Limits::default()
         };
         let cap = Limits::default();
         let got = asked.capped_by(&cap);
@@ -186,7 +304,10 @@ mod tests {
                 cpu_ms: 5,
                 response_mib: 1,
                 http_timeout_s: 30,
-                http_retries: 1
+                http_retries: 1,
+                wall_s: 120,
+                sync_pages: 7,
+                ..Limits::default()
             }
         );
     }

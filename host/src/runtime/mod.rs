@@ -11,6 +11,7 @@ pub mod bindings;
 pub mod grants;
 pub(crate) mod imports;
 pub mod limits;
+pub mod redact;
 mod session;
 pub mod state;
 mod stdio;

@@ -3,7 +3,9 @@
 
 use super::bindings::types::{CompanySubject, ConfigEntry, Description, Page, PluginError};
 use super::bindings::{bureau::Bureau, ledger::Ledger};
+use super::imports::escape_controls;
 use super::limits::LimitHit;
+use super::redact::Redactor;
 use super::state::{HostState, JobContext, Violation};
 use super::{EPOCH_TICK, Plugin, PluginKind, PluginPre};
 use std::time::{Duration, Instant};
@@ -133,6 +135,12 @@ impl Session {
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
+            if state.timer.remaining().is_zero() {
+                state.limit_hit = Some(LimitHit::WallClock {
+                    limit_s: state.job.limits.wall_s,
+                });
+                return Err(wasmtime::Error::msg("wall-clock limit reached"));
+            }
             let budget = Duration::from_millis(state.job.limits.cpu_ms);
             let used = state.timer.guest_time();
             if used >= budget {
@@ -141,8 +149,10 @@ impl Session {
                 });
                 return Err(wasmtime::Error::msg("CPU limit reached"));
             }
-            let left = (budget - used).as_millis() as u64 / EPOCH_TICK.as_millis() as u64;
-            Ok(UpdateDeadline::Continue(left.max(1)))
+            // Wake again when either budget could run out, whichever is first.
+            let left = (budget - used).min(state.timer.remaining());
+            let ticks = left.as_millis() as u64 / EPOCH_TICK.as_millis() as u64;
+            Ok(UpdateDeadline::Continue(ticks.max(1)))
         });
         let mut session = Session {
             store,
@@ -262,19 +272,25 @@ impl Session {
         let _enter = span.enter();
         let ticks = {
             let state = self.store.data_mut();
-            state.timer.started = Instant::now();
+            let now = Instant::now();
+            state.timer.started = now;
             state.timer.in_host = Duration::ZERO;
+            state.timer.deadline = now + state.job.limits.wall();
+            state.usage.http_calls_in_call = 0;
             state.log_lines = 0;
-            state.job.limits.cpu_ms / EPOCH_TICK.as_millis() as u64
+            let first = Duration::from_millis(state.job.limits.cpu_ms).min(state.job.limits.wall());
+            first.as_millis() as u64 / EPOCH_TICK.as_millis() as u64
         };
         self.store.set_epoch_deadline(ticks.max(1));
         let outcome = f(&mut self.store, self.instance.as_ref());
         let state = self.store.data_mut();
         self.last_guest_time = state.timer.guest_time();
         let stdio = state.take_stdio();
+        let stdio = state.redactor.text(stdio);
         if !stdio.is_empty() {
-            tracing::warn!(target: "plugin", output = %stdio, "plugin wrote to stdout/stderr");
+            tracing::warn!(target: "plugin", output = %escape_controls(&stdio), "plugin wrote to stdout/stderr");
         }
+        let outcome = outcome.map(|r| r.map_err(|e| scrub(e, &state.redactor)));
         let violation = state.violation.clone();
         let hit = state
             .limit_hit
@@ -317,7 +333,10 @@ impl Session {
                     None => format!("{trap:#}"),
                 };
                 if !stdio.is_empty() {
-                    message.push_str(&format!(" — plugin output: {}", last_lines(&stdio, 5)));
+                    message.push_str(&format!(
+                        " — plugin output: {}",
+                        escape_controls(&last_lines(&stdio, 5))
+                    ));
                 }
                 self.poisoned = Some("crashed".into());
                 let (plugin, connection) = self.names();
@@ -334,6 +353,21 @@ impl Session {
     fn names(&self) -> (String, String) {
         let job = &self.store.data().job;
         (job.plugin_id.clone(), job.connection.clone())
+    }
+}
+
+/// A plugin's error as a person may see it: no secret value, no control characters.
+fn scrub(error: PluginError, redactor: &Redactor) -> PluginError {
+    let clean = |m: String| escape_controls(&redactor.text(m));
+    match error {
+        PluginError::Auth(m) => PluginError::Auth(clean(m)),
+        PluginError::Transient(m) => PluginError::Transient(clean(m)),
+        PluginError::BadConfig(m) => PluginError::BadConfig(clean(m)),
+        PluginError::Permanent(m) => PluginError::Permanent(clean(m)),
+        PluginError::RateLimited(mut r) => {
+            r.message = clean(r.message);
+            PluginError::RateLimited(r)
+        }
     }
 }
 

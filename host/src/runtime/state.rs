@@ -70,18 +70,36 @@ impl JobContext {
     }
 }
 
-/// Timing of the call in progress, for the CPU budget.
+/// Timing of the call in progress, for the CPU budget and the wall-clock deadline.
 #[derive(Debug)]
 pub struct CallTimer {
     pub started: Instant,
     /// Time spent in host imports (HTTP, files) during this call: not the guest's CPU.
     pub in_host: Duration,
+    /// When the call must have ended, whatever it is doing (`wall_s`).
+    pub deadline: Instant,
 }
 
 impl CallTimer {
     pub fn guest_time(&self) -> Duration {
         self.started.elapsed().saturating_sub(self.in_host)
     }
+
+    /// Wall-clock time left in this call (zero once the deadline passed).
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// What one job has consumed so far, for the per-call and per-sync ceilings.
+#[derive(Debug, Default)]
+pub struct Usage {
+    /// HTTP requests sent during the current call (retries included).
+    pub http_calls_in_call: u32,
+    /// HTTP requests sent during the whole job.
+    pub http_calls_in_job: u32,
+    /// Bytes of HTTP bodies and files handed to the plugin during the whole job.
+    pub bytes_read: u64,
 }
 
 /// The data of a plugin's `Store`.
@@ -93,6 +111,9 @@ pub struct HostState {
     pub violation: Option<Violation>,
     pub limit_hit: Option<LimitHit>,
     pub timer: CallTimer,
+    pub usage: Usage,
+    /// Scrubs the job's secret values from whatever comes back from outside.
+    pub redactor: super::redact::Redactor,
     /// Log lines accepted during the current call (capped to keep a chatty plugin in check).
     pub log_lines: u32,
     pub stderr: CapturedOutput,
@@ -105,6 +126,8 @@ pub struct HostState {
 impl HostState {
     pub fn new(job: JobContext, http: reqwest::Client, tokio: tokio::runtime::Handle) -> Self {
         let stderr = CapturedOutput::new(STDIO_CAPACITY);
+        let wall = job.limits.wall();
+        let redactor = super::redact::Redactor::new(job.secrets.values().map(String::as_str));
         // WASI is linked only for what Rust's std needs (stdio, exit, clocks, random), with an
         // empty environment, no arguments, no preopened folders and no network.
         let wasi = WasiCtx::builder()
@@ -121,7 +144,10 @@ impl HostState {
             timer: CallTimer {
                 started: Instant::now(),
                 in_host: Duration::ZERO,
+                deadline: Instant::now() + wall,
             },
+            usage: Usage::default(),
+            redactor,
             log_lines: 0,
             stderr,
             stderr_seen: 0,
@@ -158,6 +184,21 @@ impl HostState {
     pub fn deny(&mut self, attempted: String, granted: String) {
         if self.violation.is_none() {
             self.violation = Some(Violation { attempted, granted });
+        }
+    }
+}
+
+impl HostState {
+    /// The monotonic clock as the plugin's WASI sees it: timers end at the call's deadline.
+    pub(super) fn bounded_clocks(&mut self) -> super::wasi::BoundedClocksView<'_> {
+        super::wasi::BoundedClocksView {
+            inner: wasmtime_wasi::clocks::WasiClocksCtxView {
+                ctx: self.wasi.clocks(),
+                table: &mut self.table,
+            },
+            remaining: self.timer.remaining(),
+            limit_s: self.job.limits.wall_s,
+            hit: &mut self.limit_hit,
         }
     }
 }

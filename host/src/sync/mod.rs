@@ -5,10 +5,18 @@
 //! streams start from the beginning once the previous sync completed them, and resume from the
 //! saved cursor when it was interrupted. Either way a crash loses nothing and duplicates nothing:
 //! upserts are keyed and idempotent.
+//!
+//! A sync ends: the plugin cannot keep it going by always answering "there is more". Each sync
+//! has ceilings (`sync_pages`, `sync_records`, `sync_minutes`; bytes are counted by the imports)
+//! and a stream whose cursor comes back to one it already returned is stopped at once.
 
 use crate::normalize::{Quarantined, normalize};
 use crate::runtime::bindings::types::Description;
+use crate::runtime::limits::LimitHit;
 use crate::runtime::{CallError, JobContext, Plugin};
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::time::Instant;
 use crate::store::{PageCommit, PageCounts, Store, StoreError};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -207,13 +215,31 @@ fn run(
             }
         };
         let read = || -> Result<Finished, SyncError> {
+            let limits = session.job().limits;
+            let started = Instant::now();
+            let (mut pages_read, mut records_read) = (0u32, 0u64);
             for (index, (info, start)) in description.streams.iter().zip(starts).enumerate() {
                 let mut cursor = start;
+                let mut seen = HashSet::from([cursor_hash(&cursor)]);
                 loop {
                     if stop.load(Ordering::Relaxed) {
                         return Ok(Finished::Stopped);
                     }
+                    let ceiling = if pages_read >= limits.sync_pages {
+                        Some(("pages", u64::from(limits.sync_pages)))
+                    } else if records_read >= limits.sync_records {
+                        Some(("records", limits.sync_records))
+                    } else if started.elapsed().as_secs() >= u64::from(limits.sync_minutes) * 60 {
+                        Some(("minutes", u64::from(limits.sync_minutes)))
+                    } else {
+                        None
+                    };
+                    if let Some((what, limit)) = ceiling {
+                        return Err(limit_hit(&session, LimitHit::Sync { what, max: limit }));
+                    }
                     let page = session.read(&info.name, cursor.as_deref())?;
+                    pages_read += 1;
+                    records_read += page.records.len() as u64;
                     for done in committed.try_iter() {
                         apply(done, streams, &mut store_error);
                     }
@@ -234,6 +260,14 @@ fn run(
                     }
                     if !has_more {
                         break;
+                    }
+                    if !seen.insert(cursor_hash(&next)) {
+                        return Err(limit_hit(
+                            &session,
+                            LimitHit::StuckCursor {
+                                stream: info.name.clone(),
+                            },
+                        ));
                     }
                     cursor = next;
                 }
@@ -256,6 +290,23 @@ fn run(
             None => reading,
         }
     })
+}
+
+/// A sync ceiling hit, reported like the runtime's limits (plugin, connection, which limit).
+fn limit_hit(session: &crate::runtime::Session, hit: LimitHit) -> SyncError {
+    let job = session.job();
+    SyncError::Plugin(CallError::Limit {
+        plugin: job.plugin_id.clone(),
+        connection: job.connection.clone(),
+        hit,
+    })
+}
+
+/// A cursor's fingerprint, to notice one coming back (memory stays small on long syncs).
+fn cursor_hash(cursor: &Option<String>) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    cursor.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Normalize one page and commit it with its cursor.

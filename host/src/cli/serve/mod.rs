@@ -22,6 +22,7 @@ mod periodic;
 mod pool;
 mod schedule;
 
+use std::time::Duration;
 use crate::credit::Evaluation;
 use crate::home::Home;
 use crate::home::config::ServerConfig;
@@ -165,15 +166,40 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     println!("credence serve: instance {instance}, API on http://{address}");
     let mut stopped = stop_rx.clone();
-    axum::serve(listener, api::router(service.clone()))
-        .with_graceful_shutdown(async move {
+    let drain = Duration::from_secs(service.config.drain_s);
+    let api = axum::serve(listener, api::router(service.clone())).with_graceful_shutdown(
+        async move {
             let _ = stopped.wait_for(|s| *s).await;
-        })
-        .await
-        .context("the API server failed")?;
-    while let Some(done) = loops.join_next().await {
-        if let Err(e) = done {
-            tracing::error!(error = %e, "a loop panicked");
+        },
+    );
+    let mut api = std::pin::pin!(api.into_future());
+    // The API runs until the stop signal; from then on, everything has `drain_s` to finish.
+    let mut draining = stop_rx.clone();
+    tokio::select! {
+        served = &mut api => served.context("the API server failed")?,
+        _ = draining.wait_for(|s| *s) => {}
+    }
+    let drained = tokio::time::timeout(drain, async {
+        let served = api.await;
+        while let Some(done) = loops.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "a loop panicked");
+            }
+        }
+        served
+    })
+    .await;
+    match drained {
+        Ok(served) => served.context("the API server failed")?,
+        Err(_) => {
+            // A plugin call or a delivery is still running: every call has its own wall-clock
+            // limit, but the operator's drain time comes first. What was committed stays.
+            tracing::warn!(
+                drain_s = drain.as_secs(),
+                "work in hand did not finish within [server] drain_s; exiting anyway (committed pages and deliveries stay, the rest resumes on the next start)"
+            );
+            println!("credence serve: instance {instance} stopped after drain_s");
+            std::process::exit(0);
         }
     }
     println!("credence serve: instance {instance} stopped");

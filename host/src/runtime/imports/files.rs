@@ -1,11 +1,40 @@
 //! `files`: read-only access to the folders granted to the connection.
+//!
+//! Only regular files are read: a FIFO, socket or device placed in a granted folder would block
+//! the call forever (or stream without end), so a file is opened without blocking, checked to be
+//! regular on the open handle (no window to swap it), and read up to the response cap.
 
 use crate::runtime::bindings::files::{FileEntry, Host};
 use crate::runtime::bindings::types::PluginError;
 use crate::runtime::limits::LimitHit;
 use crate::runtime::state::HostState;
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::io::Read;
+use std::path::Path;
 use std::time::Instant;
+
+/// Open `file` for reading without blocking on it, and only if it is a regular file.
+fn open_regular(file: &Path, shown: &str) -> Result<std::fs::File, PluginError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let handle = options
+        .open(file)
+        .map_err(|e| PluginError::Permanent(format!("cannot read {shown}: {e}")))?;
+    let meta = handle
+        .metadata()
+        .map_err(|e| PluginError::Permanent(format!("cannot read {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(PluginError::Permanent(format!(
+            "{shown} is not a regular file (a pipe, socket, device or folder); only regular files are read"
+        )));
+    }
+    Ok(handle)
+}
 
 impl HostState {
     fn granted_path(&mut self, path: &str) -> Result<std::path::PathBuf, PluginError> {
@@ -59,22 +88,34 @@ impl Host for HostState {
         let started = Instant::now();
         let result = (|| {
             let file = self.granted_path(&path)?;
+            if self.timer.remaining().is_zero() {
+                let hit = LimitHit::WallClock {
+                    limit_s: self.job.limits.wall_s,
+                };
+                let message = format!("{path} not read: {hit}");
+                self.limit_hit.get_or_insert(hit);
+                return Err(PluginError::Permanent(message));
+            }
             let cap = self.job.limits.response_bytes();
-            let size = std::fs::metadata(&file)
-                .map(|m| m.len() as usize)
-                .unwrap_or(0);
-            if size > cap {
+            let handle = open_regular(&file, &path)?;
+            let mut bytes = Vec::new();
+            handle
+                .take(cap as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| PluginError::Permanent(format!("cannot read {path}: {e}")))?;
+            if bytes.len() > cap {
                 self.limit_hit = Some(LimitHit::ResponseSize {
                     limit_mib: self.job.limits.response_mib,
                     url: path.clone(),
                 });
                 return Err(PluginError::Permanent(format!(
-                    "{path} is {size} bytes, over the {} MiB cap for one read",
+                    "{path} is over the {} MiB cap for one read",
                     self.job.limits.response_mib
                 )));
             }
-            std::fs::read(&file)
-                .map_err(|e| PluginError::Permanent(format!("cannot read {path}: {e}")))
+            self.usage.bytes_read += bytes.len() as u64;
+            self.check_bytes_read()?;
+            Ok(bytes)
         })();
         self.timer.in_host += started.elapsed();
         result

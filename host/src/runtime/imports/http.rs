@@ -1,13 +1,19 @@
 //! `http`: requests a plugin asks for, performed by the host.
 //!
 //! Order of checks: the URL must be granted; secrets named by the plugin are resolved here
-//! (the guest never holds them); the body is read up to the response cap; 429 and 5xx (and
-//! connection failures) are retried with exponential backoff, honouring `Retry-After` up to
-//! [`MAX_WAIT`]. A longer `Retry-After` is handed back to the plugin as the 429 itself, so the
-//! job ends as rate-limited and the scheduler retries later instead of blocking a worker.
+//! (the guest never holds them) and placed only as their manifest binds them (scheme, header,
+//! origins); the call's request count and wall-clock deadline are checked before each attempt
+//! and the timeout never runs past the deadline; the body is read up to the response cap and
+//! scrubbed of every secret value before the plugin sees it; 429 and 5xx (and connection
+//! failures) are retried with exponential backoff, honouring `Retry-After` up to [`MAX_WAIT`].
+//! A longer `Retry-After` is handed back to the plugin as the 429 itself, so the job ends as
+//! rate-limited and the scheduler retries later instead of blocking a worker.
 
-use crate::runtime::bindings::http::{HeaderValue, Host, Method, Request, Response};
+use crate::runtime::bindings::http::{
+    BasicAuth, HeaderValue, Host, Method, Request, Response, SecretUse,
+};
 use crate::runtime::bindings::types::PluginError;
+use crate::runtime::grants::SecretScheme;
 use crate::runtime::limits::LimitHit;
 use crate::runtime::state::HostState;
 use std::time::{Duration, Instant};
@@ -60,18 +66,8 @@ impl HostState {
         for header in &request.headers {
             let value = match &header.value {
                 HeaderValue::Plain(v) => v.clone(),
-                HeaderValue::Secret(s) => format!("{}{}", s.prefix, self.secret(&s.name)?),
-                HeaderValue::Basic(b) => {
-                    let username = match b.username.strip_prefix("secret:") {
-                        Some(name) => self.secret(name)?,
-                        None => b.username.clone(),
-                    };
-                    let password = match b.password_secret.as_str() {
-                        "" => String::new(),
-                        name => self.secret(name)?,
-                    };
-                    format!("Basic {}", base64(&format!("{username}:{password}")))
-                }
+                HeaderValue::Secret(s) => self.secret_header(&header.name, s, &url)?,
+                HeaderValue::Basic(b) => self.basic_header(&header.name, b, &url)?,
             };
             let name =
                 reqwest::header::HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| {
@@ -92,10 +88,12 @@ impl HostState {
             Method::Head => reqwest::Method::HEAD,
         };
         let retries = self.job.limits.http_retries;
-        let timeout = Duration::from_secs(u64::from(self.job.limits.http_timeout_s));
         let cap = self.job.limits.response_bytes();
         let mut attempt = 0;
         loop {
+            self.count_request(&url)?;
+            let timeout = Duration::from_secs(u64::from(self.job.limits.http_timeout_s))
+                .min(self.timer.remaining());
             let builder = self
                 .http
                 .request(method.clone(), url.clone())
@@ -107,7 +105,7 @@ impl HostState {
             };
             let outcome = self.tokio.block_on(perform(builder, cap, attempt));
             match outcome {
-                Attempt::Done(response) => return Ok(response),
+                Attempt::Done(response) => return self.received(response),
                 Attempt::Fail(error) => {
                     if self.limit_hit.is_none() && error_is_oversize(&error) {
                         self.limit_hit = Some(LimitHit::ResponseSize {
@@ -122,9 +120,9 @@ impl HostState {
                     error,
                     wait,
                 } => {
-                    if attempt >= retries || wait > MAX_WAIT {
+                    if attempt >= retries || wait > MAX_WAIT || wait >= self.timer.remaining() {
                         return match (response, error) {
-                            (Some(response), _) => Ok(response),
+                            (Some(response), _) => self.received(response),
                             (None, error) => Err(PluginError::Transient(format!(
                                 "{} failed after {} attempts: {}",
                                 strip_query(&url),
@@ -139,6 +137,133 @@ impl HostState {
                 }
             }
         }
+    }
+
+    /// Count one request against the call's and the job's ceilings and the call's deadline.
+    fn count_request(&mut self, url: &Url) -> Result<(), PluginError> {
+        let limits = self.job.limits;
+        let hit = if self.timer.remaining().is_zero() {
+            Some(LimitHit::WallClock {
+                limit_s: limits.wall_s,
+            })
+        } else if self.usage.http_calls_in_call >= limits.http_calls_per_call {
+            Some(LimitHit::HttpCallsPerCall {
+                max: limits.http_calls_per_call,
+            })
+        } else if self.usage.http_calls_in_job >= limits.http_calls_per_sync {
+            Some(LimitHit::HttpCallsPerSync {
+                max: limits.http_calls_per_sync,
+            })
+        } else {
+            None
+        };
+        if let Some(hit) = hit {
+            let message = format!("not sent to {}: {hit}", strip_query(url));
+            self.limit_hit.get_or_insert(hit);
+            return Err(PluginError::Permanent(message));
+        }
+        self.usage.http_calls_in_call += 1;
+        self.usage.http_calls_in_job += 1;
+        Ok(())
+    }
+
+    /// A response on its way to the plugin: counted against the sync's byte ceiling and
+    /// scrubbed of every secret value (an endpoint may echo the request's headers).
+    fn received(&mut self, response: Response) -> Result<Response, PluginError> {
+        self.usage.bytes_read += response.body.len() as u64;
+        self.check_bytes_read()?;
+        if self.redactor.is_empty() {
+            return Ok(response);
+        }
+        Ok(Response {
+            status: response.status,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k, self.redactor.text(v)))
+                .collect(),
+            body: self.redactor.bytes(response.body),
+        })
+    }
+
+    /// Refuse more data once the sync has read its `sync_mib`.
+    pub(crate) fn check_bytes_read(&mut self) -> Result<(), PluginError> {
+        let limit = u64::from(self.job.limits.sync_mib) << 20;
+        if self.usage.bytes_read > limit {
+            let hit = LimitHit::Sync {
+                what: "MiB read",
+                max: self.job.limits.sync_mib.into(),
+            };
+            let message = hit.to_string();
+            self.limit_hit.get_or_insert(hit);
+            return Err(PluginError::Permanent(message));
+        }
+        Ok(())
+    }
+
+    /// Refuse a use of a secret its manifest does not bind, and stop the job.
+    fn misused_secret(&mut self, name: &str, attempted: String, url: &Url) -> PluginError {
+        let granted = match self.job.grants.secret(name) {
+            Some(grant) => format!("secret `{name}` only as {}", grant.describe()),
+            None => format!("no use of secret `{name}`: its manifest binds it nowhere"),
+        };
+        let shown = format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        );
+        self.deny(format!("secret `{name}` {attempted} to {shown}"), granted);
+        PluginError::Permanent(format!(
+            "secret `{name}` may not be sent {attempted} to {shown}"
+        ))
+    }
+
+    /// `name: value` for a secret the plugin names, placed as the manifest binds it.
+    fn secret_header(&mut self, header: &str, use_: &SecretUse, url: &Url) -> Result<String, PluginError> {
+        let Some(grant) = self.job.grants.secret(&use_.name).cloned() else {
+            return Err(self.misused_secret(&use_.name, format!("in header {header}"), url));
+        };
+        if !grant.allows_url(url) {
+            return Err(self.misused_secret(&use_.name, format!("in header {header}"), url));
+        }
+        let value = match &grant.scheme {
+            SecretScheme::Bearer if header.eq_ignore_ascii_case("authorization") => {
+                format!("Bearer {}", self.secret(&use_.name)?)
+            }
+            SecretScheme::Header { name, prefix } if header.eq_ignore_ascii_case(name) => {
+                format!("{prefix}{}", self.secret(&use_.name)?)
+            }
+            _ => {
+                return Err(self.misused_secret(&use_.name, format!("in header {header}"), url));
+            }
+        };
+        Ok(value)
+    }
+
+    /// `Authorization: Basic …` with secrets the manifest binds to Basic credentials.
+    fn basic_header(&mut self, header: &str, basic: &BasicAuth, url: &Url) -> Result<String, PluginError> {
+        let part = |name: &str, this: &mut HostState| -> Result<String, PluginError> {
+            let allowed = header.eq_ignore_ascii_case("authorization")
+                && this
+                    .job
+                    .grants
+                    .secret(name)
+                    .is_some_and(|g| g.scheme == SecretScheme::Basic && g.allows_url(url));
+            if !allowed {
+                return Err(this.misused_secret(name, format!("as Basic credentials in header {header}"), url));
+            }
+            this.secret(name)
+        };
+        let username = match basic.username.strip_prefix("secret:") {
+            Some(name) => part(name, self)?,
+            None => basic.username.clone(),
+        };
+        let password = match basic.password_secret.as_str() {
+            "" => String::new(),
+            name => part(name, self)?,
+        };
+        Ok(format!("Basic {}", base64(&format!("{username}:{password}"))))
     }
 
     fn secret(&self, name: &str) -> Result<String, PluginError> {

@@ -6,6 +6,8 @@ mod files;
 pub(crate) mod http;
 mod log;
 
+pub(crate) use log::escape_controls;
+
 use super::bindings::types;
 use super::state::HostState;
 
