@@ -77,7 +77,7 @@ mod tests {
             let committed = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
             assert!(
                 committed == text,
-                "schemas/json/{name} is stale: run `cargo run --release -- schema --write schemas/json` and commit it"
+                "schemas/json/{name} is stale: run `cargo run --release -p credence -- schema --write schemas/json` and commit it"
             );
         }
     }

@@ -19,6 +19,14 @@ fn install_list_inspect_remove() {
         "install prints the grants: {out}"
     );
     assert!(out.contains("api_token (secret, required)"), "{out}");
+    assert!(
+        out.contains("api_token: Authorization: Bearer … to {{config.base_url}}"),
+        "install prints where each secret may go: {out}"
+    );
+    assert!(
+        out.contains("and 120 s per call"),
+        "install prints the wall-clock limit: {out}"
+    );
 
     let list: serde_json::Value =
         serde_json::from_str(&home.ok(&["plugin", "list", "--json"])).expect("json");

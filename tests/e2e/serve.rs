@@ -869,3 +869,118 @@ fn sigterm_mid_sync_stops_after_the_page_in_hand_and_the_next_start_resumes() {
         "nothing read twice was stored twice"
     );
 }
+
+/// Hostile plugins under `credence serve`: one that sleeps through every call and one that
+/// echoes its injected secret run beside a good connection. The good one syncs; the API shows
+/// each failure with its limit and no secret value; SIGTERM, sent while the sleeping plugin is
+/// in a call, ends the service within its drain time.
+#[test]
+fn hostile_plugins_are_contained_under_serve_and_sigterm_still_ends_it() {
+    use crate::hostile;
+    let schema = Schema::new("hostile");
+    let exchange = Exchange::start(Duration::ZERO);
+    let books = Server::start(credence::sandbox::example::router(30, "tok"));
+    let vendor = hostile::hostile_vendor(std::sync::Arc::default());
+    let home = TestHome::new();
+    home.install(&["test-hostile"]);
+    home.add_example_connection("books", &books.url(), "BOOKS_TOKEN");
+    let folder = hostile::granted_folder(home.path());
+    for mode in ["sleep", "echo-bearer"] {
+        hostile::add_hostile(&home, mode, &vendor.url(), &folder);
+    }
+    configure(&home, &schema, exchange.port, 30);
+    let path = home.path().join("credence.toml");
+    let config = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(
+        &path,
+        config.replace(
+            "deliver_every_s = 1\n",
+            "deliver_every_s = 1\ndrain_s = 5\n",
+        ),
+    )
+    .expect("config");
+    let store = schema.store();
+    let mut serve = Serve::start_env(&home, "hostile", &hostile::SECRETS_ENV);
+    wait_for(
+        "the good connection and the echo to sync",
+        Duration::from_secs(60),
+        &[&serve],
+        || {
+            all_synced(
+                store.as_ref(),
+                &["books".to_string(), "hostile-echo-bearer".to_string()],
+            )
+        },
+    );
+    wait_for(
+        "the sleeping plugin to be stopped",
+        Duration::from_secs(60),
+        &[&serve],
+        || {
+            store.schedule().is_ok_and(|jobs| {
+                jobs.iter()
+                    .any(|j| j.job == "hostile-sleep" && j.failures > 0 && j.holder.is_none())
+            })
+        },
+    );
+    let connections = serve.json("/api/v1/connections");
+    let sleeping = connections["connections"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "hostile-sleep")
+        .cloned()
+        .expect("listed");
+    assert!(
+        sleeping["schedule"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("wall-clock limit of 3 s per call hit")
+                && e.contains("connection hostile-sleep")),
+        "{sleeping}"
+    );
+    let customers = serve.json("/api/v1/customers");
+    assert!(
+        customers.to_string().contains("[REDACTED]"),
+        "the echo was stored, scrubbed"
+    );
+
+    // Ask for the sleeping plugin again, and stop the service while it sleeps.
+    let (status, body) = serve.request(
+        "POST",
+        "/api/v1/connections/hostile-sleep/sync",
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(status, 202, "{body}");
+    wait_for(
+        "the sleeping plugin's call",
+        Duration::from_secs(20),
+        &[&serve],
+        || {
+            store.schedule().is_ok_and(|jobs| {
+                jobs.iter()
+                    .any(|j| j.job == "hostile-sleep" && j.holder.is_some())
+            })
+        },
+    );
+    let asked = Instant::now();
+    serve.signal("-TERM");
+    let status = serve
+        .wait_exit(Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("SIGTERM did not end the service\n{}", serve.log()));
+    assert!(status.success(), "{status:?}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(7),
+        "ended within drain_s: {:?}",
+        asked.elapsed()
+    );
+
+    let mut everything = vec![serve.log(), connections.to_string(), customers.to_string()];
+    for job in store.schedule().expect("schedule") {
+        everything.push(format!("{job:?}"));
+    }
+    let all = everything.join("\n");
+    for form in hostile::leaked_forms() {
+        assert!(!all.contains(&form), "secret form {form:?} leaked");
+    }
+}

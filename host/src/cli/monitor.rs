@@ -20,6 +20,9 @@ use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// Most pages of one company's lookup a bureau plugin may answer.
+const MAX_LOOKUP_PAGES: usize = 50;
+
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// Bureau connections to use (default: every bureau connection).
@@ -285,10 +288,21 @@ pub(super) async fn monitor(
             for subject in &asked {
                 let mut records = Vec::new();
                 let mut cursor: Option<String> = None;
+                let mut pages = 0;
                 let answer = loop {
                     match session.lookup(subject, cursor.as_deref()) {
                         Ok(page) => {
                             records.extend(page.records);
+                            pages += 1;
+                            // A lookup is about one company: a bureau that keeps saying there
+                            // is more (with or without records) is stopped, not followed.
+                            if page.has_more && pages >= MAX_LOOKUP_PAGES {
+                                break Err(format!(
+                                    "plugin {} (connection {}) still had more pages for this company after {MAX_LOOKUP_PAGES}; stopped (a bureau answers one company in a few pages)",
+                                    session.job().plugin_id,
+                                    session.job().connection
+                                ));
+                            }
                             cursor = page.cursor;
                             if !page.has_more || records.len() > 1_000 {
                                 break Ok(records);

@@ -197,19 +197,38 @@ fn describe_install(p: &InstalledPlugin, cap: &crate::runtime::limits::Limits) -
             }
         })
         .collect();
+    let secrets: Vec<String> = m
+        .config
+        .iter()
+        .filter(|f| f.secret)
+        .map(|f| format!("\n    {}: {}", f.key, f.binding_summary()))
+        .collect();
     format!(
-        "{} {} ({} plugin, contract credence:plugin@{})\n  wasm sha256 {}\n  grants: http to {}; read-only folders {}\n  limits: memory {} MiB, CPU {} ms per call, responses up to {} MiB, HTTP timeout {} s\n  config: {}\n",
+        "{} {} ({} plugin, contract credence:plugin@{})\n  wasm sha256 {}\n  manifest sha256 {}\n  grants: http to {}; read-only folders {}\n  secrets sent only as:{}\n  limits: memory {} MiB, CPU {} ms and {} s per call, {} HTTP requests per call and {} per sync, responses up to {} MiB, HTTP timeout {} s; per sync at most {} pages, {} records, {} MiB read, {} minutes\n  config: {}\n",
         m.id,
         m.version,
         m.kind,
         m.contract,
         p.pin.wasm_sha256,
+        p.pin.manifest_sha256,
         none(&m.capabilities.http),
         none(&m.capabilities.folders),
+        if secrets.is_empty() {
+            " (no secrets)".to_string()
+        } else {
+            secrets.concat()
+        },
         limits.memory_mib,
         limits.cpu_ms,
+        limits.wall_s,
+        limits.http_calls_per_call,
+        limits.http_calls_per_sync,
         limits.response_mib,
         limits.http_timeout_s,
+        limits.sync_pages,
+        limits.sync_records,
+        limits.sync_mib,
+        limits.sync_minutes,
         if fields.is_empty() {
             "(none)".into()
         } else {

@@ -476,6 +476,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn host_ceilings_below_what_a_plugin_can_run_in_are_refused() {
+        for (key, value, floor) in [
+            ("memory_mib", "0", "4"),
+            ("memory_mib", "1", "4"),
+            ("cpu_ms", "5", "100"),
+            ("wall_s", "0", "1"),
+            ("sync_pages", "0", "1"),
+        ] {
+            let text = DEFAULT_CONFIG.replacen(
+                &format!("\n{key} = "),
+                &format!("\n{key} = {value} # was "),
+                1,
+            );
+            let err = CredenceConfig::parse(&text).expect_err(key);
+            assert!(
+                err.contains(&format!("[runtime.limits]: `{key} = {value}` is below the smallest workable value, {floor}")),
+                "{key}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn the_default_config_parses_and_connections_keep_comments() {
         let config = CredenceConfig::parse(DEFAULT_CONFIG).expect("default config parses");
         assert!(config.connections.is_empty());

@@ -135,6 +135,11 @@ impl Session {
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
+            // A limit a host import refused (requests, bytes, a read past the deadline) stops
+            // the plugin at the next tick even if it ignored the error it got back.
+            if state.limit_hit.is_some() {
+                return Err(wasmtime::Error::msg("limit reached"));
+            }
             if state.timer.remaining().is_zero() {
                 state.limit_hit = Some(LimitHit::WallClock {
                     limit_s: state.job.limits.wall_s,
