@@ -7,7 +7,7 @@
 //! Run with `cargo bench -p credence --bench connectors` after `cargo xtask plugins`.
 
 use credence::runtime::bindings::types::{ConfigEntry, ConfigValue};
-use credence::runtime::grants::Grants;
+use credence::runtime::grants::{Grants, SecretScheme};
 use credence::runtime::limits::Limits;
 use credence::runtime::{Clock, JobContext, Plugin, PluginKind, Runtime};
 use credence::sandbox::xero::XeroSandbox;
@@ -56,7 +56,16 @@ fn job(
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        grants: Grants::resolve(&strings(http), &strings(folders), &lookup).expect("grants"),
+        grants: {
+            let mut grants =
+                Grants::resolve(&strings(http), &strings(folders), &lookup, &[]).expect("grants");
+            for (key, _) in secrets {
+                grants
+                    .bind_secret(key, SecretScheme::Bearer, &strings(http), &lookup)
+                    .expect("secret binding");
+            }
+            grants
+        },
         limits: Limits::default(),
         clock: Clock::System,
     }

@@ -5,7 +5,7 @@
 //! Run with `cargo bench -p credence --bench resync` after `cargo xtask plugins`.
 
 use credence::runtime::bindings::types::{ConfigEntry, ConfigValue};
-use credence::runtime::grants::Grants;
+use credence::runtime::grants::{Grants, SecretScheme};
 use credence::runtime::limits::Limits;
 use credence::runtime::{Clock, JobContext, PluginKind, Runtime};
 use credence::sandbox::example::Vendor;
@@ -38,8 +38,14 @@ fn job(base_url: &str) -> JobContext {
             },
         ],
         secrets: [("api_token".to_string(), "tok".to_string())].into(),
-        grants: Grants::resolve(&["{{config.base_url}}".to_string()], &[], &lookup)
-            .expect("grants"),
+        grants: {
+            let origins = ["{{config.base_url}}".to_string()];
+            let mut grants = Grants::resolve(&origins, &[], &lookup, &[]).expect("grants");
+            grants
+                .bind_secret("api_token", SecretScheme::Bearer, &origins, &lookup)
+                .expect("secret binding");
+            grants
+        },
         limits: Limits::default(),
         clock: Clock::System,
     }

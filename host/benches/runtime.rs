@@ -4,7 +4,7 @@
 //! Run with `cargo xtask bench` (builds the plugins first).
 
 use credence::runtime::bindings::types::{ConfigEntry, ConfigValue};
-use credence::runtime::grants::Grants;
+use credence::runtime::grants::{Grants, SecretScheme};
 use credence::runtime::limits::Limits;
 use credence::runtime::{Clock, JobContext, PluginKind, Runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -48,8 +48,14 @@ fn job(id: &str, base_url: &str, extra: &[(&str, &str)]) -> JobContext {
         connection: "bench".into(),
         config,
         secrets: [("api_token".to_string(), "tok".to_string())].into(),
-        grants: Grants::resolve(&["{{config.base_url}}".to_string()], &[], &lookup)
-            .expect("grants"),
+        grants: {
+            let origins = ["{{config.base_url}}".to_string()];
+            let mut grants = Grants::resolve(&origins, &[], &lookup, &[]).expect("grants");
+            grants
+                .bind_secret("api_token", SecretScheme::Bearer, &origins, &lookup)
+                .expect("secret binding");
+            grants
+        },
         limits: Limits::default(),
         clock: Clock::System,
     }
