@@ -169,34 +169,21 @@ fn cli_startup(c: &mut Criterion, runtime: &Runtime, tokio: &tokio::runtime::Run
     credence::home::Home::init(&home, true).expect("home");
     let registry = credence::plugins::Registry::new(home.join("plugins"));
     let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
-    for entry in std::fs::read_dir(&built).expect("built plugins").flatten() {
+    // Ten of the built plugins (there are more than ten; `list` reads manifests and pins only).
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&built)
+        .expect("built plugins")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    folders.sort();
+    assert!(
+        folders.len() >= 10,
+        "build the plugins first (cargo xtask plugins)"
+    );
+    for folder in folders.iter().take(10) {
         registry
-            .install(runtime, tokio.handle().clone(), &entry.path())
+            .install(runtime, tokio.handle().clone(), folder)
             .expect("install");
-    }
-    // Pad to ten with copies under other ids (`list` reads manifests and pins only).
-    for i in 0.. {
-        let count = std::fs::read_dir(home.join("plugins"))
-            .expect("plugins")
-            .count();
-        if count >= 10 {
-            break;
-        }
-        let copy = home.join("plugins").join(format!("copy-{i}"));
-        std::fs::create_dir_all(&copy).expect("mkdir");
-        for file in std::fs::read_dir(home.join("plugins/example-ledger"))
-            .expect("plugin")
-            .flatten()
-        {
-            std::fs::copy(file.path(), copy.join(file.file_name())).expect("copy");
-        }
-        let manifest =
-            std::fs::read_to_string(copy.join("credence-plugin.toml")).expect("manifest");
-        std::fs::write(
-            copy.join("credence-plugin.toml"),
-            manifest.replace("id = \"example-ledger\"", &format!("id = \"copy-{i}\"")),
-        )
-        .expect("write");
     }
     let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_credence"))
