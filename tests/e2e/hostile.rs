@@ -145,6 +145,24 @@ pub(crate) const SECRETS_ENV: [(&str, &str); 4] = [
     ("BOOKS_TOKEN", "tok"),
 ];
 
+/// Attacks that would run forever, with the error kind and message that stop each.
+pub(crate) const LIMIT_CASES: &[(&str, &str, &str)] = &[
+    ("sleep", "limit", "wall-clock limit of 3 s per call hit"),
+    ("slow-http", "limit", "wall-clock limit of 3 s per call hit"),
+    (
+        "http-flood",
+        "limit",
+        "limit of 50 HTTP requests per call hit",
+    ),
+    ("endless", "limit", "sync limit of 40 pages hit"),
+    (
+        "stuck",
+        "limit",
+        "returned a cursor it had already returned",
+    ),
+    ("read-all", "permanent", "b.fifo is not a regular file"),
+];
+
 fn report<'a>(reports: &'a serde_json::Value, connection: &str) -> &'a serde_json::Value {
     reports
         .as_array()
@@ -159,29 +177,13 @@ fn report<'a>(reports: &'a serde_json::Value, connection: &str) -> &'a serde_jso
 /// seconds, while the good connection syncs everything.
 #[test]
 fn plugins_that_wait_flood_or_page_forever_are_stopped_by_their_limits() {
-    const CASES: &[(&str, &str, &str)] = &[
-        ("sleep", "limit", "wall-clock limit of 3 s per call hit"),
-        ("slow-http", "limit", "wall-clock limit of 3 s per call hit"),
-        (
-            "http-flood",
-            "limit",
-            "limit of 50 HTTP requests per call hit",
-        ),
-        ("endless", "limit", "sync limit of 40 pages hit"),
-        (
-            "stuck",
-            "limit",
-            "returned a cursor it had already returned",
-        ),
-        ("read-all", "permanent", "b.fifo is not a regular file"),
-    ];
     let books = example_vendor(450);
     let vendor = hostile_vendor(Arc::default());
     let home = TestHome::new();
     home.install(&["test-hostile"]);
     home.add_example_connection("books", &books.url(), "BOOKS_TOKEN");
     let folder = granted_folder(home.path());
-    for (mode, _, _) in CASES {
+    for (mode, _, _) in LIMIT_CASES {
         add_hostile(&home, mode, &vendor.url(), &folder);
     }
     let started = Instant::now();
@@ -199,7 +201,7 @@ fn plugins_that_wait_flood_or_page_forever_are_stopped_by_their_limits() {
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)));
     let good = report(&reports, "books");
     assert_eq!(good["error"], serde_json::Value::Null, "{good}");
-    for (mode, kind, message) in CASES {
+    for (mode, kind, message) in LIMIT_CASES {
         let connection = format!("hostile-{mode}");
         let r = report(&reports, &connection);
         let error = r["error"].as_str().unwrap_or_default();

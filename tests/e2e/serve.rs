@@ -885,7 +885,11 @@ fn hostile_plugins_are_contained_under_serve_and_sigterm_still_ends_it() {
     home.install(&["test-hostile"]);
     home.add_example_connection("books", &books.url(), "BOOKS_TOKEN");
     let folder = hostile::granted_folder(home.path());
-    for mode in ["sleep", "echo-bearer"] {
+    let modes = hostile::LIMIT_CASES
+        .iter()
+        .map(|(mode, _, _)| *mode)
+        .chain(["echo-bearer", "misplace-secret"]);
+    for mode in modes {
         hostile::add_hostile(&home, mode, &vendor.url(), &folder);
     }
     configure(&home, &schema, exchange.port, 30);
