@@ -6,8 +6,9 @@
 //!   all in the release profile so the workspace is built once.
 //! - `demo`: build the plugins and run `credence demo` (the README's first command).
 //! - `bench`: the runtime benchmarks (criterion), after building the plugins.
-//! - `fuzz [SECONDS] [TARGET...]`: every fuzz target in `fuzz/` (or those named) for SECONDS
-//!   each (60 by default) with cargo-fuzz, then a table of executions per target. Not in CI.
+//! - `fuzz [SECONDS] [--host] [TARGET...]`: the plugins' fuzz targets in `fuzz/` (with `--host`
+//!   the host's too; or those named) for SECONDS each (60 by default) with cargo-fuzz, then a
+//!   table of executions per target. Not in CI.
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -59,7 +60,9 @@ fn main() -> anyhow::Result<()> {
         }
         "fuzz" => fuzz(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo xtask <plugins|test|demo|bench|fuzz [SECONDS] [TARGET...]>");
+            eprintln!(
+                "usage: cargo xtask <plugins|test|demo|bench|fuzz [SECONDS] [--host] [TARGET...]>"
+            );
             std::process::exit(2);
         }
     }
@@ -254,9 +257,11 @@ struct FuzzOutcome {
     finding: Option<String>,
 }
 
-/// `cargo xtask fuzz [SECONDS] [TARGET...]`: build the fuzz targets once, seed each corpus,
-/// run each target for SECONDS, print runtime and executions. A finding fails the task after
-/// every target has run; its input is in `fuzz/artifacts/<target>/`.
+/// `cargo xtask fuzz [SECONDS] [--host] [TARGET...]`: build the fuzz targets once, seed each
+/// corpus, run each target for SECONDS, print runtime and executions. A finding fails the task
+/// after every target has run; its input is in `fuzz/artifacts/<target>/`. The host's targets
+/// (`normalize`, `policy`) run only with `--host` or by name: their instrumented build compiles
+/// wasmtime, over 20 minutes on a 2-core machine.
 ///
 /// cargo-fuzz passes nightly-only flags to rustc (`-Zsanitizer`, `-Cpasses=sancov-module`,
 /// `--cfg fuzzing` with `-Z` options); the project pins the stable toolchain, so the fuzz commands
@@ -268,9 +273,11 @@ struct FuzzOutcome {
 fn fuzz(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let mut seconds: u64 = 60;
     let mut chosen: Vec<&str> = Vec::new();
+    let mut with_host = false;
     for arg in args {
         match arg.parse::<u64>() {
             Ok(n) => seconds = n,
+            Err(_) if arg == "--host" => with_host = true,
             Err(_) if FUZZ_TARGETS.iter().any(|t| t.name == arg) => chosen.push(arg),
             Err(_) => bail!(
                 "unknown fuzz target {arg:?}; the targets are {}",
@@ -284,7 +291,13 @@ fn fuzz(root: &Path, args: &[String]) -> anyhow::Result<()> {
     }
     let targets: Vec<&FuzzTarget> = FUZZ_TARGETS
         .iter()
-        .filter(|t| chosen.is_empty() || chosen.contains(&t.name))
+        .filter(|t| {
+            if chosen.is_empty() {
+                with_host || !t.host
+            } else {
+                chosen.contains(&t.name)
+            }
+        })
         .collect();
     ensure_cargo_fuzz()?;
     let realdata = std::env::var_os("CREDENCE_REALDATA")
