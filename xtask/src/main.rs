@@ -6,6 +6,9 @@
 //!   all in the release profile so the workspace is built once.
 //! - `demo`: build the plugins and run `credence demo` (the README's first command).
 //! - `bench`: the runtime benchmarks (criterion), after building the plugins.
+//! - `fuzz [SECONDS] [--host] [TARGET...]`: the plugins' fuzz targets in `fuzz/` (with `--host`
+//!   the host's too; or those named) for SECONDS each (60 by default) with cargo-fuzz, then a
+//!   table of executions per target. Not in CI.
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -55,8 +58,11 @@ fn main() -> anyhow::Result<()> {
             build_plugins(&root)?;
             cargo(&root, &["bench", "-p", "credence"])
         }
+        "fuzz" => fuzz(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo xtask <plugins|test|demo|bench>");
+            eprintln!(
+                "usage: cargo xtask <plugins|test|demo|bench|fuzz [SECONDS] [--host] [TARGET...]>"
+            );
             std::process::exit(2);
         }
     }
@@ -170,4 +176,346 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     }
     eprintln!("built {} plugins into {}", crates.len(), out.display());
     Ok(())
+}
+
+/// A fuzz target: its name in `fuzz/Cargo.toml`, whether it needs the `host` feature (the
+/// `credence` crate), the repository's own files that seed it, and the third-party files under
+/// the realdata folder that seed it at run time (folder, extension; never copied into the repo).
+struct FuzzTarget {
+    name: &'static str,
+    host: bool,
+    own_seeds: &'static [&'static str],
+    realdata_seeds: &'static [(&'static str, &'static str)],
+}
+
+const FUZZ_TARGETS: &[FuzzTarget] = &[
+    FuzzTarget {
+        name: "csv_mapping",
+        host: false,
+        own_seeds: &["plugins/csv/sample"],
+        realdata_seeds: &[],
+    },
+    FuzzTarget {
+        name: "einvoice_parse",
+        host: false,
+        own_seeds: &["plugins/einvoice/tests/fixtures"],
+        realdata_seeds: &[
+            ("en16931-cen-tc434", "xml"),
+            ("peppol-bis-billing-3", "xml"),
+        ],
+    },
+    FuzzTarget {
+        name: "xero_json",
+        host: false,
+        own_seeds: &[],
+        realdata_seeds: &[("xero-openapi/extracted-examples", "json")],
+    },
+    FuzzTarget {
+        name: "quickbooks_json",
+        host: false,
+        own_seeds: &[],
+        realdata_seeds: &[],
+    },
+    FuzzTarget {
+        name: "quickbooks_xml",
+        host: false,
+        own_seeds: &[],
+        realdata_seeds: &[(
+            "quickbooks-online/quickbooks-ruby-fixtures/spec/fixtures",
+            "xml",
+        )],
+    },
+    FuzzTarget {
+        name: "normalize",
+        host: true,
+        own_seeds: &["tests/normalize"],
+        realdata_seeds: &[],
+    },
+    FuzzTarget {
+        name: "policy",
+        host: true,
+        own_seeds: &[
+            "host/src/credit/default-policy.toml",
+            "host/src/dunning/default-ladder.toml",
+        ],
+        realdata_seeds: &[],
+    },
+];
+
+/// Seed files larger than this are left out: they slow every mutation and add little.
+const FUZZ_SEED_MAX_BYTES: u64 = 64 * 1024;
+/// At most this many seeds from one realdata folder (loading them counts in the run's time).
+const FUZZ_SEEDS_PER_FOLDER: usize = 200;
+
+/// What libFuzzer reported for one target.
+struct FuzzOutcome {
+    name: &'static str,
+    seconds: f64,
+    executions: Option<u64>,
+    exec_per_sec: Option<u64>,
+    corpus: usize,
+    finding: Option<String>,
+}
+
+/// `cargo xtask fuzz [SECONDS] [--host] [TARGET...]`: build the fuzz targets once, seed each
+/// corpus, run each target for SECONDS, print runtime and executions. A finding fails the task
+/// after every target has run; its input is in `fuzz/artifacts/<target>/`. The host's targets
+/// (`normalize`, `policy`) run only with `--host` or by name: their instrumented build compiles
+/// wasmtime, over 20 minutes on a 2-core machine.
+///
+/// cargo-fuzz passes nightly-only flags to rustc (`-Zsanitizer`, `-Cpasses=sancov-module`,
+/// `--cfg fuzzing` with `-Z` options); the project pins the stable toolchain, so the fuzz commands
+/// run with `RUSTC_BOOTSTRAP=1`, which lets that stable compiler accept them. Only these
+/// commands, on the fuzz crate's own target directory (`fuzz/target`); nothing shipped is
+/// built that way. The sanitizer is off (`-s none`): the code is safe Rust and the findings
+/// sought are panics (overflow checks and debug assertions stay on); 16 codegen units keep
+/// the instrumented build short on a small machine.
+fn fuzz(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let mut seconds: u64 = 60;
+    let mut chosen: Vec<&str> = Vec::new();
+    let mut with_host = false;
+    for arg in args {
+        match arg.parse::<u64>() {
+            Ok(n) => seconds = n,
+            Err(_) if arg == "--host" => with_host = true,
+            Err(_) if FUZZ_TARGETS.iter().any(|t| t.name == arg) => chosen.push(arg),
+            Err(_) => bail!(
+                "unknown fuzz target {arg:?}; the targets are {}",
+                FUZZ_TARGETS
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    let targets: Vec<&FuzzTarget> = FUZZ_TARGETS
+        .iter()
+        .filter(|t| {
+            if chosen.is_empty() {
+                with_host || !t.host
+            } else {
+                chosen.contains(&t.name)
+            }
+        })
+        .collect();
+    ensure_cargo_fuzz()?;
+    let realdata = std::env::var_os("CREDENCE_REALDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/realdata"));
+    let fuzz_dir = root.join("fuzz");
+    let logs = fuzz_dir.join("target/xtask-fuzz");
+    std::fs::create_dir_all(&logs)?;
+
+    // Build first, so each run's time is fuzzing, not compiling.
+    for host in [false, true] {
+        let names: Vec<&str> = targets
+            .iter()
+            .filter(|t| t.host == host)
+            .map(|t| t.name)
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        for name in &names {
+            let mut build = cargo_fuzz_command(root, "build", name, host);
+            eprintln!("+ RUSTC_BOOTSTRAP=1 cargo fuzz build {name}");
+            let status = build.status().context("running cargo fuzz build")?;
+            if !status.success() {
+                bail!("cargo fuzz build {name} failed ({status})");
+            }
+        }
+        eprintln!(
+            "built {} in {:.0} s",
+            names.join(", "),
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    let mut outcomes = Vec::new();
+    for target in &targets {
+        let corpus = fuzz_dir.join("corpus").join(target.name);
+        std::fs::create_dir_all(&corpus)?;
+        let mut sources = vec![fuzz_dir.join("seeds").join(target.name)];
+        sources.extend(target.own_seeds.iter().map(|s| root.join(s)));
+        let mut seeded = 0;
+        for source in &sources {
+            seeded += copy_seeds(source, None, &corpus)?;
+        }
+        for (folder, ext) in target.realdata_seeds {
+            let dir = realdata.join(folder);
+            if dir.is_dir() {
+                seeded += copy_seeds(&dir, Some(ext), &corpus)?;
+            } else {
+                eprintln!(
+                    "SKIPPED seeds: {} not found (set CREDENCE_REALDATA)",
+                    dir.display()
+                );
+            }
+        }
+        eprintln!(
+            "+ RUSTC_BOOTSTRAP=1 cargo fuzz run {} ({seeded} seeds) -- -max_total_time={seconds}",
+            target.name
+        );
+        let log_path = logs.join(format!("{}.log", target.name));
+        let log = std::fs::File::create(&log_path)?;
+        let mut run = cargo_fuzz_command(root, "run", target.name, target.host);
+        run.arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-print_final_stats=1");
+        // Tokens the mutator would hardly invent: element and column names, extreme amounts.
+        let dict = fuzz_dir.join("dicts").join(format!("{}.dict", target.name));
+        if dict.is_file() {
+            run.arg(format!("-dict={}", dict.display()));
+        }
+        run.stdout(log.try_clone()?).stderr(log);
+        let started = std::time::Instant::now();
+        let status = run.status().context("running cargo fuzz run")?;
+        let elapsed = started.elapsed().as_secs_f64();
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let stat = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim_start_matches(':').trim().parse::<u64>().ok())
+        };
+        let finding = (!status.success()).then(|| {
+            text.lines()
+                .find(|l| l.contains("panicked at") || l.starts_with("==") && l.contains("ERROR"))
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("exit {status}; see {}", log_path.display()))
+        });
+        let outcome = FuzzOutcome {
+            name: target.name,
+            seconds: elapsed,
+            executions: stat("stat::number_of_executed_units"),
+            exec_per_sec: stat("stat::average_exec_per_sec"),
+            corpus: std::fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0),
+            finding,
+        };
+        eprintln!(
+            "{}: {:.0} s, {} executions{}",
+            outcome.name,
+            outcome.seconds,
+            outcome.executions.map_or("?".into(), |n| n.to_string()),
+            outcome
+                .finding
+                .as_ref()
+                .map_or(String::new(), |f| format!(", FINDING: {f}"))
+        );
+        outcomes.push(outcome);
+    }
+
+    println!("\n| target | seconds | executions | exec/s | corpus | result |");
+    println!("| --- | ---: | ---: | ---: | ---: | --- |");
+    for o in &outcomes {
+        println!(
+            "| {} | {:.0} | {} | {} | {} | {} |",
+            o.name,
+            o.seconds,
+            o.executions.map_or("?".into(), |n| n.to_string()),
+            o.exec_per_sec.map_or("?".into(), |n| n.to_string()),
+            o.corpus,
+            o.finding.as_deref().unwrap_or("no finding")
+        );
+    }
+    let found: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.finding.is_some())
+        .map(|o| o.name)
+        .collect();
+    if !found.is_empty() {
+        bail!(
+            "findings in {} (inputs in fuzz/artifacts/, logs in {})",
+            found.join(", "),
+            logs.display()
+        );
+    }
+    Ok(())
+}
+
+/// `cargo fuzz <action> <target>` from the repository root, with the flags every fuzz build
+/// shares (see [`fuzz`] for why `RUSTC_BOOTSTRAP=1`).
+fn cargo_fuzz_command(root: &Path, action: &str, target: &str, host: bool) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command
+        .args([
+            "fuzz",
+            action,
+            target,
+            "--sanitizer",
+            "none",
+            "--codegen-units",
+            "16",
+        ])
+        .current_dir(root)
+        .env("RUSTC_BOOTSTRAP", "1")
+        // Instrumented builds stay in fuzz/target, whatever the shell says.
+        .env_remove("CARGO_TARGET_DIR");
+    if host {
+        command.args(["--features", "host"]);
+    }
+    command
+}
+
+/// Install cargo-fuzz from crates.io when `cargo fuzz` is not there.
+fn ensure_cargo_fuzz() -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let present = Command::new(&cargo)
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return Ok(());
+    }
+    eprintln!("+ cargo install cargo-fuzz --locked");
+    let status = Command::new(&cargo)
+        .args(["install", "cargo-fuzz", "--locked"])
+        .status()
+        .context("running cargo install cargo-fuzz")?;
+    if !status.success() {
+        bail!("`cargo install cargo-fuzz` failed");
+    }
+    Ok(())
+}
+
+/// Copy seed files (`source` is a file or a folder, searched recursively; `ext` filters by
+/// extension) into `corpus` as `seed-<name>`, the smallest first, at most
+/// [`FUZZ_SEEDS_PER_FOLDER`] of at most [`FUZZ_SEED_MAX_BYTES`]. Returns how many.
+fn copy_seeds(source: &Path, ext: Option<&str>, corpus: &Path) -> anyhow::Result<usize> {
+    let mut files: Vec<(u64, PathBuf)> = Vec::new();
+    let mut stack = vec![source.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                stack.push(entry?.path());
+            }
+        } else if path.is_file()
+            && ext.is_none_or(|e| path.extension().is_some_and(|x| x == e))
+            && let Ok(meta) = path.metadata()
+            && meta.len() <= FUZZ_SEED_MAX_BYTES
+        {
+            files.push((meta.len(), path));
+        }
+    }
+    files.sort();
+    files.truncate(FUZZ_SEEDS_PER_FOLDER);
+    for (_, path) in &files {
+        let name = path
+            .strip_prefix(source)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('/', "_");
+        let name = if name.is_empty() {
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else {
+            name
+        };
+        std::fs::copy(path, corpus.join(format!("seed-{name}")))
+            .with_context(|| format!("copying seed {}", path.display()))?;
+    }
+    Ok(files.len())
 }

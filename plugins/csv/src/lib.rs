@@ -133,19 +133,56 @@ fn read_page(
     renames: &columns::Renames,
 ) -> Result<Page, PluginError> {
     let bytes = files::read(&entry.path)?;
+    let rows = parse_page(stream, &entry.name, &bytes, offset, delimiter, renames)?;
+    let cursor = Cursor {
+        modified: entry.modified.clone(),
+        size: entry.size,
+        offset: rows.next,
+        done: rows.done,
+    };
+    Ok(if rows.done {
+        paging::last(rows.records, &cursor)
+    } else {
+        paging::more(rows.records, &cursor)
+    })
+}
+
+/// One page of a CSV file, mapped.
+#[derive(Debug)]
+pub struct PageRows {
+    pub records: Vec<SourceRecord>,
+    /// The row the next page starts at (0-based, header excluded).
+    pub next: usize,
+    /// The file was read to its end.
+    pub done: bool,
+}
+
+/// Map the page of `stream`'s file (named `file_name`, its content `bytes`) that starts at
+/// row `offset`: at most [`PAGE_ROWS`] rows, more only to keep a payment's rows together.
+/// Pure (no host import): `read` gives it the file's bytes, the fuzz target gives it anything.
+/// A file without the required columns is an error; a row that cannot be read or mapped is a
+/// rejected record.
+pub fn parse_page(
+    stream: &str,
+    file_name: &str,
+    bytes: &[u8],
+    offset: usize,
+    delimiter: u8,
+    renames: &columns::Renames,
+) -> Result<PageRows, PluginError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| {
-            PluginError::permanent(format!("{}: cannot read the header row: {e}", entry.name))
+            PluginError::permanent(format!("{file_name}: cannot read the header row: {e}"))
         })?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
-    let table = columns::Table::new(stream, &entry.name, headers, renames)?;
+    let table = columns::Table::new(stream, file_name, headers, renames)?;
     let mut rows: Vec<map::Row> = Vec::new();
     let mut source = reader.records().enumerate().skip(offset).peekable();
     while let Some((i, row)) = source.next() {
@@ -166,17 +203,11 @@ fn read_page(
     }
     let done = source.peek().is_none();
     let next = offset + rows.len();
-    let records: Vec<SourceRecord> = map::records(stream, &entry.name, &table, rows);
-    let cursor = Cursor {
-        modified: entry.modified.clone(),
-        size: entry.size,
-        offset: next,
+    let records: Vec<SourceRecord> = map::records(stream, file_name, &table, rows);
+    Ok(PageRows {
+        records,
+        next,
         done,
-    };
-    Ok(if done {
-        paging::last(records, &cursor)
-    } else {
-        paging::more(records, &cursor)
     })
 }
 

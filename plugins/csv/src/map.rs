@@ -154,14 +154,27 @@ fn document(t: &Table, c: &[String]) -> Result<Document, String> {
     let s = |f: &str| t.get(c, f).map(str::to_string);
     let total = decimal(t, c, "total")?.ok_or("total is empty")?;
     let tax = decimal(t, c, "tax")?;
+    // Outside data: a difference of two decimals may not fit one (e.g. the largest total less
+    // a negative tax); the row is rejected, not a panic.
+    let minus = |a: Decimal, b: Decimal, what: &str| {
+        a.checked_sub(b)
+            .ok_or_else(|| format!("{what} ({a} less {b}) is too large for a decimal amount"))
+    };
     let net = match (decimal(t, c, "net")?, tax) {
         (Some(net), _) => net,
-        (None, Some(tax)) => total - tax,
+        (None, Some(tax)) => minus(total, tax, "net = total less tax")?,
         (None, None) => total,
     };
-    let tax = tax.unwrap_or(total - net);
+    let tax = match tax {
+        Some(tax) => tax,
+        None => minus(total, net, "tax = total less net")?,
+    };
     let prepaid = decimal(t, c, "prepaid")?;
-    let payable = total - prepaid.unwrap_or_default();
+    let payable = minus(
+        total,
+        prepaid.unwrap_or_default(),
+        "payable = total less prepaid",
+    )?;
     let totals = Totals {
         line_total: net.to_string(),
         allowance_total: None,

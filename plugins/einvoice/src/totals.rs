@@ -40,29 +40,52 @@ fn optional(field: &str, value: Option<&str>, bad: &mut Vec<String>) -> Decimal 
     value.map_or(Decimal::ZERO, |v| amount(field, v, bad))
 }
 
+/// A sum or difference of amounts, or (outside data may overflow a decimal) the reason it
+/// has none.
+fn fits(what: &str, value: Option<Decimal>, bad: &mut Vec<String>) -> Decimal {
+    value.unwrap_or_else(|| {
+        bad.push(format!("{what} is too large for a decimal amount"));
+        Decimal::ZERO
+    })
+}
+
+fn sum(amounts: &[Decimal]) -> Option<Decimal> {
+    amounts
+        .iter()
+        .try_fold(Decimal::ZERO, |total, a| total.checked_add(*a))
+}
+
 /// The totals as computed from the document's parts, in the printed layout.
 pub fn compute(doc: &Document) -> Result<Totals, Vec<String>> {
     let mut bad = Vec::new();
-    let line_total: Decimal = doc
+    let line_amounts: Vec<Decimal> = doc
         .lines
         .iter()
         .map(|l| amount("line net amount (BT-131)", &l.net_amount, &mut bad))
-        .sum();
-    let mut allowances = Decimal::ZERO;
-    let mut charges = Decimal::ZERO;
+        .collect();
+    let line_total = fits("the sum of line net amounts", sum(&line_amounts), &mut bad);
+    let mut allowances = Vec::new();
+    let mut charges = Vec::new();
     for ac in &doc.allowances_charges {
         let a = amount("allowance or charge amount", &ac.amount, &mut bad);
         if ac.is_charge {
-            charges += a;
+            charges.push(a);
         } else {
-            allowances += a;
+            allowances.push(a);
         }
     }
-    let tax_total: Decimal = doc
+    let allowances = fits("the sum of allowances", sum(&allowances), &mut bad);
+    let charges = fits("the sum of charges", sum(&charges), &mut bad);
+    let tax_amounts: Vec<Decimal> = doc
         .tax_breakdown
         .iter()
         .map(|t| amount("VAT category tax amount (BT-117)", &t.tax_amount, &mut bad))
-        .sum();
+        .collect();
+    let tax_total = fits(
+        "the sum of VAT category tax amounts",
+        sum(&tax_amounts),
+        &mut bad,
+    );
     let printed = &doc.totals;
     let prepaid = optional("paid amount (BT-113)", printed.prepaid.as_deref(), &mut bad);
     let rounding = optional(
@@ -76,9 +99,25 @@ pub fn compute(doc: &Document) -> Result<Totals, Vec<String>> {
     } else {
         tax_total
     };
-    let tax_exclusive = line_total - allowances + charges;
-    let tax_inclusive = tax_exclusive + tax_total;
-    let payable = tax_inclusive - prepaid + rounding;
+    let tax_exclusive = fits(
+        "the total without VAT (lines less allowances plus charges)",
+        line_total
+            .checked_sub(allowances)
+            .and_then(|d| d.checked_add(charges)),
+        &mut bad,
+    );
+    let tax_inclusive = fits(
+        "the total with VAT",
+        tax_exclusive.checked_add(tax_total),
+        &mut bad,
+    );
+    let payable = fits(
+        "the amount due (total with VAT less paid plus rounding)",
+        tax_inclusive
+            .checked_sub(prepaid)
+            .and_then(|d| d.checked_add(rounding)),
+        &mut bad,
+    );
     if !bad.is_empty() {
         return Err(bad);
     }

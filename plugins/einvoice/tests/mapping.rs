@@ -164,6 +164,32 @@ const REFUSED: &[Case] = &[
         )],
         "BT-2 issue date",
     ),
+    // Fuzzing finding (fuzz/fuzz_targets/einvoice_parse.rs): amounts whose sum does not fit
+    // a decimal panicked in the totals check (`Addition overflowed`); they are refused.
+    (
+        "line amounts overflow their sum",
+        "ubl",
+        &[
+            (
+                ">200.00</cbc:LineExtensionAmount>",
+                ">79228162514264337593543950335</cbc:LineExtensionAmount>",
+            ),
+            (
+                ">100.00</cbc:LineExtensionAmount>",
+                ">79228162514264337593543950335</cbc:LineExtensionAmount>",
+            ),
+        ],
+        "the sum of line net amounts is too large for a decimal amount",
+    ),
+    (
+        "prepaid overflows the amount due",
+        "ubl",
+        &[(
+            ">45.10</cbc:PrepaidAmount>",
+            ">-79228162514264337593543950335</cbc:PrepaidAmount>",
+        )],
+        "the amount due (total with VAT less paid plus rounding) is too large",
+    ),
 ];
 
 #[test]

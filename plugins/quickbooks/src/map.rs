@@ -113,8 +113,8 @@ pub fn customer(c: api::Customer, home_currency: Option<&str>) -> SourceRecord {
 }
 
 /// Sales lines (bundles expanded) and discount lines; subtotal and description-only lines add
-/// nothing.
-fn lines(items: &[api::Line], out: &mut Vec<DocumentLine>, discounts: &mut Decimal) {
+/// nothing. `None` when the discounts do not add up within a decimal (outside data).
+fn lines(items: &[api::Line], out: &mut Vec<DocumentLine>, discounts: &mut Decimal) -> Option<()> {
     for l in items {
         match l.detail_type.as_deref() {
             Some("SalesItemLineDetail") => {
@@ -135,13 +135,14 @@ fn lines(items: &[api::Line], out: &mut Vec<DocumentLine>, discounts: &mut Decim
             }
             Some("GroupLineDetail") => {
                 if let Some(g) = &l.group_line_detail {
-                    lines(&g.line, out, discounts);
+                    lines(&g.line, out, discounts)?;
                 }
             }
-            Some("DiscountLineDetail") => *discounts += dec(&l.amount),
+            Some("DiscountLineDetail") => *discounts = discounts.checked_add(dec(&l.amount))?,
             _ => {}
         }
     }
+    Some(())
 }
 
 /// An `Invoice` or a `CreditMemo`.
@@ -179,24 +180,42 @@ pub fn document(
     };
     let mut doc_lines = Vec::new();
     let mut discounts = Decimal::ZERO;
-    lines(&v.line, &mut doc_lines, &mut discounts);
-    let line_total: Decimal = doc_lines
-        .iter()
-        .filter_map(|l| Decimal::from_str(&l.net_amount).ok())
-        .sum();
     let tax = v
         .txn_tax_detail
         .as_ref()
         .map_or(Decimal::ZERO, |t| dec(&t.total_tax));
+    // Amounts from outside may not add up within a decimal: such a document is rejected.
+    let sums = lines(&v.line, &mut doc_lines, &mut discounts).and_then(|()| {
+        let line_total = doc_lines
+            .iter()
+            .filter_map(|l| Decimal::from_str(&l.net_amount).ok())
+            .try_fold(Decimal::ZERO, |sum, a| sum.checked_add(a))?;
+        let net = line_total.checked_sub(discounts)?;
+        // With tax-inclusive amounts the lines already hold the tax: the net is the total less
+        // tax.
+        let inclusive_net = if v.global_tax_calculation.as_deref() == Some("TaxInclusive") {
+            let gross = Decimal::from_str(&total.0).unwrap_or_default();
+            Some(gross.checked_sub(tax)?)
+        } else {
+            None
+        };
+        Some((line_total, net, inclusive_net))
+    });
+    let Some((line_total, net, inclusive_net)) = sums else {
+        return reject(
+            &id,
+            what,
+            "its line, discount and tax amounts do not add up within a decimal amount".into(),
+            &v,
+        );
+    };
     let mut totals = Totals::simple(&line_total.to_string(), &tax.to_string(), &total.0);
     if !discounts.is_zero() {
         totals.allowance_total = Some(discounts.to_string());
-        totals.tax_exclusive = (line_total - discounts).to_string();
+        totals.tax_exclusive = net.to_string();
     }
-    // With tax-inclusive amounts the lines already hold the tax: the net is the total less tax.
-    if v.global_tax_calculation.as_deref() == Some("TaxInclusive") {
-        let gross = Decimal::from_str(&total.0).unwrap_or_default();
-        totals.tax_exclusive = (gross - tax).to_string();
+    if let Some(net) = inclusive_net {
+        totals.tax_exclusive = net.to_string();
     }
     let number = present(&v.doc_number).unwrap_or_else(|| id.clone());
     let mut doc = Document::new(number, customer, issue, currency, totals);

@@ -57,7 +57,8 @@ pub fn instant(text: &str) -> Option<String> {
     let t = text.trim();
     if t.len() >= 19 && t.as_bytes().get(10) == Some(&b'T') {
         // Xero's ISO instants are UTC without a zone designator.
-        let has_zone = t.ends_with('Z') || t[19..].contains(['+', '-']);
+        // `get`: byte 19 may fall inside a character of outside text (then it is no instant).
+        let has_zone = t.ends_with('Z') || t.get(19..)?.contains(['+', '-']);
         return Some(if has_zone {
             t.to_string()
         } else {

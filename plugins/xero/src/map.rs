@@ -223,21 +223,44 @@ pub fn document(mut v: api::Invoice, credit_note: bool) -> Option<SourceRecord> 
     };
     // Inclusive line amounts carry their tax; EN 16931 line amounts are net.
     let inclusive = v.line_amount_types.as_deref() == Some("Inclusive");
+    // The net of each line and the tax breakdown, first: amounts from outside may not add up
+    // within a decimal, and such an invoice is rejected whole (with its lines in the raw JSON).
     let mut breakdown: Vec<(&'static str, Decimal, Decimal)> = Vec::new();
-    let lines: Vec<DocumentLine> = std::mem::take(&mut v.line_items)
-        .into_iter()
-        .map(|l| {
-            let tax = dec(&l.tax_amount);
-            let amount = dec(&l.line_amount);
-            let net = if inclusive { amount - tax } else { amount };
-            let category = tax_category(l.tax_type.as_deref());
+    let mut nets = Vec::with_capacity(v.line_items.len());
+    for l in &v.line_items {
+        let tax = dec(&l.tax_amount);
+        let amount = dec(&l.line_amount);
+        let category = tax_category(l.tax_type.as_deref());
+        let added = if inclusive {
+            amount.checked_sub(tax)
+        } else {
+            Some(amount)
+        }
+        .and_then(|net| {
             match breakdown.iter_mut().find(|(c, _, _)| *c == category) {
                 Some(row) => {
-                    row.1 += net;
-                    row.2 += tax;
+                    row.1 = row.1.checked_add(net)?;
+                    row.2 = row.2.checked_add(tax)?;
                 }
                 None => breakdown.push((category, net, tax)),
             }
+            Some(net)
+        });
+        let Some(net) = added else {
+            return Some(reject(
+                &id,
+                what,
+                "its line amounts and taxes do not add up within a decimal amount".into(),
+                &v,
+            ));
+        };
+        nets.push(net);
+    }
+    let lines: Vec<DocumentLine> = std::mem::take(&mut v.line_items)
+        .into_iter()
+        .zip(nets)
+        .map(|(l, net)| {
+            let category = tax_category(l.tax_type.as_deref());
             // The vendor's own text when it is the net amount: no re-formatting.
             let net_amount = match l.line_amount {
                 Some(text) if !inclusive => text.0,
