@@ -11,6 +11,7 @@ mod csv;
 mod demo;
 mod dunning;
 mod einvoice;
+mod hostile;
 mod http;
 mod plugins;
 mod quickbooks;

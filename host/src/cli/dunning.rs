@@ -2,7 +2,7 @@
 //! `credence outbox` (what was queued and delivered, with the policy version of each).
 
 use super::credit::{policy, today};
-use super::output::{json, table};
+use super::output::{json, safe, table};
 use crate::dunning::action::{Channel, Status};
 use crate::dunning::deliver::{self, Channels};
 use crate::dunning::render::{Renderer, Sender};
@@ -120,22 +120,27 @@ fn preview(plan: &Plan) -> String {
         out.push_str(&format!(
             "\n── {} · {} · {} → {}\n",
             a.key,
-            a.customer_name,
+            super::output::cell(&a.customer_name),
             a.channel.as_str(),
-            a.recipient.as_deref().unwrap_or("(task list)")
+            safe(a.recipient.as_deref().unwrap_or("(task list)"))
         ));
         for why in &a.why {
-            out.push_str(&format!("   why: {why}\n"));
+            out.push_str(&format!("   why: {}\n", safe(why)));
         }
         for c in &a.charges {
             for line in &c.explanation {
-                out.push_str(&format!("   {} {:?}: {line}\n", c.number, c.kind));
+                out.push_str(&format!(
+                    "   {} {:?}: {}\n",
+                    safe(&c.number),
+                    c.kind,
+                    safe(line)
+                ));
             }
         }
         if a.channel != Channel::Task || !a.subject.is_empty() {
-            out.push_str(&format!("\n   Subject: {}\n\n", a.subject));
+            out.push_str(&format!("\n   Subject: {}\n\n", safe(&a.subject)));
             for line in a.body.lines() {
-                out.push_str(&format!("   {line}\n"));
+                out.push_str(&format!("   {}\n", safe(line)));
             }
         }
     }
@@ -144,7 +149,9 @@ fn preview(plan: &Plan) -> String {
         for w in &plan.waiting {
             out.push_str(&format!(
                 "   {} {}: {}\n",
-                w.customer_name, w.invoice, w.reason
+                super::output::cell(&w.customer_name),
+                safe(&w.invoice),
+                safe(&w.reason)
             ));
         }
     }
@@ -154,9 +161,14 @@ fn preview(plan: &Plan) -> String {
 pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
     if args.packs {
         for p in law::packs() {
-            println!(
+            outln!(
                 "{} ({}): reference {} + {} points, checked {}\n    {}",
-                p.code, p.name, p.reference, p.margin, p.checked, p.source
+                p.code,
+                p.name,
+                p.reference,
+                p.margin,
+                p.checked,
+                p.source
             );
         }
         return Ok(ExitCode::SUCCESS);
@@ -171,8 +183,8 @@ pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
         if args.json {
             json(&plan)?;
         } else {
-            print!("{}", preview(&plan));
-            println!("\nDry run: nothing queued.");
+            out!("{}", preview(&plan));
+            outln!("\nDry run: nothing queued.");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -189,8 +201,8 @@ pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !args.json {
-        print!("{}", actions_table(&plan));
-        println!(
+        out!("{}", actions_table(&plan));
+        outln!(
             "Queued {new} new action(s) for {as_of} ({} already in the outbox); {} invoice(s) waiting.",
             plan.actions.len() - new,
             plan.waiting.len()
@@ -230,7 +242,7 @@ pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode>
     if args.json {
         json(&report)?;
     } else {
-        println!(
+        outln!(
             "Delivered {}, retrying later {}, failed {}{}.",
             report.delivered,
             report.retrying,
@@ -245,7 +257,7 @@ pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode>
             }
         );
         for e in &report.errors {
-            println!("  {e}");
+            outln!("  {}", safe(e));
         }
     }
     Ok(if report.failed > 0 {
@@ -279,23 +291,24 @@ pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {
             json(entry)?;
         } else {
             let a = &entry.action;
-            println!(
+            outln!(
                 "{} · {} · step {} · {} · {} (policy {}, planned for {})\nStatus: {}{}\n",
                 a.key,
-                a.customer_name,
+                super::output::cell(&a.customer_name),
                 a.step,
                 a.channel.as_str(),
-                a.recipient.as_deref().unwrap_or("-"),
+                safe(a.recipient.as_deref().unwrap_or("-")),
                 a.policy_version,
                 a.planned_on,
                 entry.status.as_str(),
                 entry
                     .receipt
                     .as_ref()
-                    .map(|r| format!(" ({r})"))
+                    .map(|r| format!(" ({})", safe(r)))
                     .unwrap_or_default()
             );
-            println!("Subject: {}\n\n{}", a.subject, a.body);
+            // The body keeps its lines; `out!` escapes anything else a terminal would act on.
+            outln!("Subject: {}\n\n{}", safe(&a.subject), a.body);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -318,7 +331,7 @@ pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(
             &[

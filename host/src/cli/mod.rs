@@ -1,6 +1,10 @@
 //! The `credence` command line. Each subcommand lives in its own file; this one parses
 //! arguments, sets up logging and the async runtime, and maps errors to exit codes.
 
+// First: its `out!` / `outln!` macros are used by every command below.
+#[macro_use]
+mod output;
+
 mod arrangements;
 mod connection;
 mod credit;
@@ -10,7 +14,6 @@ mod dunning;
 mod jobs;
 mod lookup;
 mod monitor;
-mod output;
 mod plugin;
 mod read;
 mod serve;
@@ -175,7 +178,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote plugins, vendors and ledgers: no escape sequence reaches the terminal.
+            eprintln!("error: {}", output::safe_text(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -200,8 +204,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Init { force } => {
             let home = Home::init(&cli.home, force)?;
-            println!("Created a Credence home in {}", home.root().display());
-            println!(
+            outln!("Created a Credence home in {}", home.root().display());
+            outln!(
                 "Next: build plugins (`cargo xtask plugins`), then `credence plugin install target/plugins/<id>`."
             );
             Ok(ExitCode::SUCCESS)
@@ -244,9 +248,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(dir) => {
                         std::fs::create_dir_all(dir)?;
                         std::fs::write(dir.join(name), text)?;
-                        println!("wrote {}", dir.join(name).display());
+                        outln!("wrote {}", dir.join(name).display());
                     }
-                    None => println!("// {name}\n{text}"),
+                    None => outln!("// {name}\n{text}"),
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -261,7 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (router, what) = match vendor {
                 SandboxVendor::Smtp => {
                     let (addr, handle) = crate::sandbox::smtp::serve(port, mailbox.clone()).await?;
-                    println!(
+                    outln!(
                         "SMTP exchange on {addr}, filing into {}; Ctrl-C to stop",
                         mailbox.display()
                     );
@@ -299,7 +303,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
             };
             let (addr, handle) = crate::sandbox::serve(router, port).await?;
-            println!(
+            outln!(
                 "{}; Ctrl-C to stop",
                 what.replace("{addr}", &addr.to_string())
             );

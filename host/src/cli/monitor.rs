@@ -187,7 +187,7 @@ pub(super) async fn run_with_env(
                 ]
             })
             .collect();
-        print!(
+        out!(
             "{}",
             table(
                 &["CUSTOMER", "BUREAU", "OUTCOME", "REPORTS", "DETAIL"],

@@ -117,7 +117,7 @@ pub(super) fn report(outcomes: &[SyncOutcome], as_json: bool) -> anyhow::Result<
                 ]);
             }
         }
-        print!(
+        out!(
             "{}",
             table(
                 &[
@@ -153,7 +153,7 @@ pub async fn quarantine(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> 
     if as_json {
         json(&entries)?;
     } else if entries.is_empty() {
-        println!("Nothing in quarantine.");
+        outln!("Nothing in quarantine.");
     } else {
         let rows: Vec<Vec<String>> = entries
             .iter()
@@ -166,11 +166,11 @@ pub async fn quarantine(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> 
                 ]
             })
             .collect();
-        print!(
+        out!(
             "{}",
             table(&["CONNECTION", "STREAM", "REMOTE ID", "REASONS"], &rows)
         );
-        println!(
+        outln!(
             "{} record(s) held back. Fix them at the source; the next sync takes them in once they are valid.",
             entries.len()
         );
