@@ -188,8 +188,8 @@ pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let now = now()?;
-    let new = store.enqueue(&plan.actions, now())?;
+    // The outbox's next-attempt times are process time (see `deliver::run`).
+    let new = store.enqueue(&plan.actions, chrono::Utc::now())?;
     if args.json && !args.deliver {
         json(&serde_json::json!({
             "as_of": plan.as_of,
@@ -234,11 +234,18 @@ pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode>
     let config = home.config()?;
     let channels = Channels::new(&config.delivery, home.root().join("letters"))?;
     let mut store = super::sync::open_store(home)?;
-    let now = now()?;
+    let business_now = now()?;
     if args.retry_failed {
-        store.retry_failed(now())?;
+        store.retry_failed(chrono::Utc::now())?;
     }
-    let report = deliver::run(store.as_mut(), &channels, now, args.limit, CLI_HOLDER).await?;
+    let report = deliver::run(
+        store.as_mut(),
+        &channels,
+        business_now,
+        args.limit,
+        CLI_HOLDER,
+    )
+    .await?;
     if args.json {
         json(&report)?;
     } else {
@@ -260,11 +267,38 @@ pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode>
             outln!("  {}", safe(e));
         }
     }
-    Ok(if report.failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(delivery_status(&report))
+}
+
+/// The exit status of a delivery run: 0 when everything that was due went out (or nothing was
+/// due), 2 when any action failed or could not be delivered this run, so a cron job or a
+/// script notices a relay that is down instead of reading "exit 0" as "sent". What to do is
+/// said on stderr.
+fn delivery_status(report: &deliver::Report) -> ExitCode {
+    let undelivered = report.retrying + report.failed;
+    if undelivered == 0 {
+        return ExitCode::SUCCESS;
+    }
+    let mut what = Vec::new();
+    if report.retrying > 0 {
+        what.push(format!(
+            "{} will be retried after a backoff by the next `credence deliver`",
+            report.retrying
+        ));
+    }
+    if report.failed > 0 {
+        what.push(format!(
+            "{} failed for good and wait for `credence deliver --retry-failed`",
+            report.failed
+        ));
+    }
+    eprintln!(
+        "error: {undelivered} action(s) could not be delivered this run ({}); fix the cause shown \
+         (e.g. the [delivery.smtp] relay in credence.toml, or the customer's address), then \
+         run `credence deliver` again; `credence outbox --status pending` lists them",
+        what.join("; ")
+    );
+    ExitCode::from(2)
 }
 
 pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {

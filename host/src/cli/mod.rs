@@ -103,7 +103,8 @@ enum Command {
     Promise(credit::PromiseArgs),
     /// Plan the reminder ladder for a day; `--dry-run` shows the messages without queueing.
     Dunning(dunning::DunningArgs),
-    /// Deliver the outbox (e-mail over SMTP, letters, webhooks, tasks).
+    /// Deliver the outbox (e-mail over SMTP, letters, webhooks, tasks). Exits 2 when any
+    /// action could not be delivered this run (retried later or failed), 0 otherwise.
     Deliver(dunning::DeliverArgs),
     /// Every queued and delivered action, with its status and policy version.
     Outbox(dunning::OutboxArgs),
