@@ -12,6 +12,7 @@ mod customers;
 mod demo;
 mod dunning;
 mod jobs;
+mod lock;
 mod lookup;
 mod monitor;
 mod plugin;
@@ -61,6 +62,8 @@ enum Command {
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
     /// Sync connections into the store: every stream, page by page, validated; counts per stream.
+    /// Exits 1 when a connection failed, 3 when none failed but one was skipped because another
+    /// credence process is syncing it, 0 otherwise.
     Sync(sync::SyncArgs),
     /// Customer accounts, linked across ledgers by legal identifiers, with open balances.
     Customers {
