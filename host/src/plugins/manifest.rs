@@ -363,9 +363,7 @@ memory_mib = 64
                 "secret `t` declares no `origins`",
             ),
             (
-                format!(
-                    "{GOOD}[[config]]\nkey = \"t\"\nsecret = true\nauth = \"header\"\norigins = [\"x\"]\n"
-                ),
+                format!("{GOOD}[[config]]\nkey = \"t\"\nsecret = true\nauth = \"header\"\norigins = [\"x\"]\n"),
                 "no valid `header` name",
             ),
             (

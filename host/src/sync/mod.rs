@@ -14,12 +14,12 @@ use crate::normalize::{Quarantined, normalize};
 use crate::runtime::bindings::types::Description;
 use crate::runtime::limits::LimitHit;
 use crate::runtime::{CallError, JobContext, Plugin};
-use crate::store::{PageCommit, PageCounts, Store, StoreError};
-use serde::Serialize;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+use crate::store::{PageCommit, PageCounts, Store, StoreError};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How far one stream got.
 #[derive(Debug, Default, Serialize)]
