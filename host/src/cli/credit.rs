@@ -218,7 +218,7 @@ pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
         d.headroom
     );
     for r in &d.limit_basis {
-        out += &format!("  limit: {} ({})\n", safe(&r.sentence), safe(&r.code));
+        out += &format!("  limit: {} ({})\n", safe(&r.sentence), r.code);
     }
     let opt = |v: Option<Decimal>| v.map(|v| v.to_string()).unwrap_or("-".into());
     out += &format!(
@@ -253,17 +253,12 @@ pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
         );
     }
     for a in &d.alerts {
-        out += &format!(
-            "Alert {} ({}): {}\n",
-            safe(&a.code),
-            a.recorded,
-            safe(&a.sentence)
-        );
+        out += &format!("Alert {} ({}): {}\n", a.code, a.recorded, safe(&a.sentence));
     }
     for t in &d.insurance {
         out += &format!(
             "Insurance {} {}: notify the insurer by {}{}: {}\n",
-            safe(&t.code),
+            t.code,
             safe(&t.subject),
             t.deadline,
             if t.overdue { " (OVERDUE)" } else { "" },
