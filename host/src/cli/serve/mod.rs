@@ -174,12 +174,24 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut api = std::pin::pin!(api.into_future());
     // The API runs until the stop signal; from then on, everything has `drain_s` to finish.
     let mut draining = stop_rx.clone();
+    // On the stop signal both branches become ready at once (the graceful shutdown ends the
+    // API); `select!` picks either, and a finished future must not be awaited again ("async fn
+    // resumed after completion" panicked the server about one stop in two).
+    let mut api_result = None;
     tokio::select! {
-        served = &mut api => served.context("the API server failed")?,
+        served = &mut api => {
+            if let Err(e) = served {
+                return Err(anyhow::Error::new(e).context("the API server failed"));
+            }
+            api_result = Some(Ok(()));
+        }
         _ = draining.wait_for(|s| *s) => {}
     }
     let drained = tokio::time::timeout(drain, async {
-        let served = api.await;
+        let served = match api_result {
+            Some(served) => served,
+            None => api.await,
+        };
         while let Some(done) = loops.join_next().await {
             if let Err(e) = done {
                 tracing::error!(error = %e, "a loop panicked");
