@@ -307,18 +307,22 @@ fn holds_and_hand_offs_go_to_a_signed_webhook_and_failures_are_retried() {
         );
     std::fs::write(&path, toml::to_string(&policy).expect("toml")).expect("policy");
 
+    // The first retry waits a second of real time.
+    home.set_delivery("retry_after_s", "1");
     let env = [("CREDENCE_NOW", NOW), ("TEST_HOOK_SECRET", "s3cret")];
-    let out = home.ok_env(&["dunning", "--deliver"], &env);
-    assert!(
-        out.contains("retrying later 1"),
-        "the 503 is retried later: {out}"
+    let out = home.run_env(&["dunning", "--deliver"], &env);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an action not delivered is an error"
     );
-    // The retry is due a minute later.
-    let later = [
-        ("CREDENCE_NOW", "2026-11-26T12:05:00Z"),
-        ("TEST_HOOK_SECRET", "s3cret"),
-    ];
-    let out = home.ok_env(&["deliver"], &later);
+    assert!(
+        text(&out.stdout).contains("retrying later 1"),
+        "the 503 is retried later: {}",
+        text(&out.stdout)
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = home.ok_env(&["deliver"], &env);
     assert!(out.contains("failed 0"), "{out}");
     let received = received.lock().expect("lock");
     let entries = outbox(&home);
@@ -428,5 +432,75 @@ fn disputes_and_payment_plans_change_what_the_next_run_plans() {
     assert!(
         bad.contains("write DATE=AMOUNT") || bad.contains("is not a date"),
         "{bad}"
+    );
+}
+
+/// A port on loopback where nothing listens: a relay that is down.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+fn point_smtp_at(home: &TestHome, port: u16) {
+    let path = home.path().join("credence.toml");
+    let config = std::fs::read_to_string(&path).expect("config");
+    let config = match config.find("\n[delivery.smtp]\n") {
+        Some(at) => config[..at].to_string(),
+        None => config,
+    };
+    std::fs::write(&path, config).expect("config");
+    home.append_config(&format!(
+        "\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntimeout_s = 5\n"
+    ));
+}
+
+#[test]
+fn deliver_fails_while_the_relay_is_down_and_retries_after_the_backoff_in_real_time() {
+    let home = shop(&repo("plugins/csv/sample"));
+    // The business clock stays pinned at NOW throughout; only real time passes.
+    home.set_delivery("retry_after_s", "3");
+    point_smtp_at(&home, closed_port());
+    ok(&home, &["dunning"]);
+
+    let down = home.run_env(&["deliver"], &[("CREDENCE_NOW", NOW)]);
+    let (stdout, stderr) = (text(&down.stdout), text(&down.stderr));
+    assert_eq!(
+        down.status.code(),
+        Some(2),
+        "every e-mail failed, so deliver fails:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("retrying later 6"), "{stdout}");
+    assert!(
+        stderr.contains("6 action(s) could not be delivered this run")
+            && stderr.contains("credence deliver"),
+        "says how many and what to do: {stderr}"
+    );
+
+    // The relay comes up; the retries are not due until the backoff has passed in real time.
+    let exchange = Exchange::start(Duration::ZERO);
+    point_smtp_at(&home, exchange.port);
+    let early = ok(&home, &["deliver"]);
+    assert!(
+        early.contains("Delivered 0, retrying later 0, failed 0"),
+        "nothing due yet, and that is not an error: {early}"
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let retried = ok(&home, &["deliver"]);
+    assert!(
+        retried.contains("Delivered 6, retrying later 0, failed 0"),
+        "retried once the wait elapsed, with CREDENCE_NOW still pinned: {retried}"
+    );
+    assert_eq!(exchange.messages().len(), 6);
+    let entries = outbox(&home);
+    assert!(entries.iter().all(|e| e["status"] == "delivered"));
+    // Business stamps keep the business clock.
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e["action"]["channel"] == "email")
+            .all(|e| e["delivered_at"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("2026-11-26"))),
+        "{entries:?}"
     );
 }

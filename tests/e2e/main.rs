@@ -17,4 +17,5 @@ mod plugins;
 mod quickbooks;
 mod serve;
 mod sync;
+mod terminal;
 mod xero;

@@ -144,6 +144,19 @@ impl TestHome {
         std::fs::write(&path, config).expect("config");
     }
 
+    /// Set `key = value` in the `[delivery]` section of credence.toml (TOML text as it is).
+    pub fn set_delivery(&self, key: &str, value: &str) {
+        let path = self.path().join("credence.toml");
+        let config = std::fs::read_to_string(&path).expect("config");
+        assert!(config.contains("\n[delivery]\n"), "{config}");
+        let config = config.replacen(
+            "\n[delivery]\n",
+            &format!("\n[delivery]\n{key} = {value}\n"),
+            1,
+        );
+        std::fs::write(&path, config).expect("config");
+    }
+
     /// Lower the host's ceilings in credence.toml (e.g. a short HTTP timeout for a test).
     pub fn set_runtime_limit(&self, key: &str, value: &str) {
         let path = self.path().join("credence.toml");

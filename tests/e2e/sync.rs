@@ -324,3 +324,68 @@ fn duplicate_creations(home: &TestHome) -> i64 {
     )
     .expect("query")
 }
+
+/// Two `credence sync` at once on one home: the second skips the connection the first is
+/// syncing, names the first process, exits 3, and the vendor is read in full only once.
+#[test]
+fn a_sync_already_running_elsewhere_is_skipped_not_repeated() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+    let vendor = credence::sandbox::example::Vendor::new(250, "tok")
+        .with_page_size(25)
+        .with_latency(Duration::from_millis(300));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    let router = vendor.router().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            next.run(request)
+        },
+    ));
+    let server = Server::start(router);
+    let home = TestHome::new();
+    home.add_example_connection("books", &server.url(), "T");
+
+    let first = home
+        .command(&["sync", "--json"])
+        .env("T", "tok")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the first sync");
+    // The first sync has the lock once the vendor sees its first request.
+    let started = Instant::now();
+    while requests.load(Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first sync never reached the vendor"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = home.run_env(&["sync"], &[("T", "tok")]);
+    let stderr = text(&second.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "connection books is being synced by another credence process (pid {}); skipped",
+            first.id()
+        )),
+        "stdout: {}\nstderr: {stderr}",
+        text(&second.stdout)
+    );
+    assert_eq!(second.status.code(), Some(3), "skipped: {stderr}");
+
+    let first = first.wait_with_output().expect("first sync");
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).expect("json");
+    assert_eq!(report[0]["streams"][0]["new"], 250, "{report}");
+    let pages = report[0]["streams"][0]["pages"].as_u64().expect("pages");
+    assert_eq!(
+        requests.load(Ordering::SeqCst) as u64,
+        pages,
+        "the vendor was read once, by the first sync"
+    );
+    // The lock went with the first process: a third sync runs (and reads only what changed).
+    let third = home.run_env(&["sync"], &[("T", "tok")]);
+    assert!(third.status.success(), "{}", text(&third.stderr));
+}

@@ -2,7 +2,7 @@
 //! `credence payment-plan`. Each changes what the next dunning run does.
 
 use super::credit::today;
-use super::output::{json, table};
+use super::output::{json, safe, table};
 use crate::dunning::action::{Channel, Status, TaskState};
 use crate::home::Home;
 use crate::model::{Currency, Dispute, DocumentKind, Instalment, Money, PaymentPlan};
@@ -103,7 +103,7 @@ pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
         let matched = store.update_task(&key, state, until, note.as_deref())?;
         return match matched.as_slice() {
             [one] => {
-                println!(
+                outln!(
                     "Task {one}: {state:?}{}",
                     until.map(|u| format!(" until {u}")).unwrap_or_default()
                 );
@@ -157,7 +157,7 @@ pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(
             &[
@@ -167,9 +167,11 @@ pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
         )
     );
     for e in &tasks {
-        println!(
+        outln!(
             "\n{} · {}\n{}",
-            e.action.key, e.action.subject, e.action.body
+            e.action.key,
+            safe(&e.action.subject),
+            e.action.body
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -215,7 +217,7 @@ pub async fn dispute(home: &Home, args: DisputeArgs) -> anyhow::Result<ExitCode>
         if !store.resolve_dispute(id, on)? {
             bail!("no open dispute {id}: see `credence dispute --list`");
         }
-        println!("Dispute {id} resolved on {on}; reminders resume at the next run.");
+        outln!("Dispute {id} resolved on {on}; reminders resume at the next run.");
         return Ok(ExitCode::SUCCESS);
     }
     if args.list || args.invoice.is_none() {
@@ -239,7 +241,7 @@ pub async fn dispute(home: &Home, args: DisputeArgs) -> anyhow::Result<ExitCode>
                     ]
                 })
                 .collect();
-            print!(
+            out!(
                 "{}",
                 table(
                     &[
@@ -276,10 +278,10 @@ pub async fn dispute(home: &Home, args: DisputeArgs) -> anyhow::Result<ExitCode>
         resolved_on: None,
     };
     let id = store.record_dispute(&dispute)?;
-    println!(
+    outln!(
         "Dispute {id} recorded on invoice {} ({}): reminders for it wait{}.",
-        dispute.number,
-        dispute.invoice,
+        safe(&dispute.number),
+        safe(&dispute.invoice),
         dispute
             .until
             .map(|u| format!(" until {u}"))
@@ -334,9 +336,9 @@ pub async fn payment_plan(home: &Home, args: PaymentPlanArgs) -> anyhow::Result<
     };
     let id = store.record_payment_plan(&plan)?;
     let total: Decimal = plan.instalments.iter().map(|i| i.amount.amount).sum();
-    println!(
+    outln!(
         "Payment plan {id} recorded for {}: {} instalment(s), {currency} {total} in all; the invoices it covers leave the ladder and each instalment is chased on its due date.",
-        plan.customer,
+        safe(&plan.customer),
         plan.instalments.len()
     );
     Ok(ExitCode::SUCCESS)

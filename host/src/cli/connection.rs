@@ -127,7 +127,7 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
                 Err(e) => return Err(e.into()),
             }
             home.add_connection(&name, &connection)?;
-            println!(
+            outln!(
                 "Added connection {name} (plugin {plugin}). Check it with `credence connection check {name}`."
             );
             Ok(ExitCode::SUCCESS)
@@ -137,7 +137,7 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
             if as_json {
                 json(&config.connections)?;
             } else if config.connections.is_empty() {
-                println!(
+                outln!(
                     "No connections. Add one with `credence connection add NAME --plugin ID --set KEY=VALUE --secret KEY=ENV_VAR`."
                 );
             } else {
@@ -157,7 +157,7 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
                         ]
                     })
                     .collect();
-                print!(
+                out!(
                     "{}",
                     table(&["NAME", "PLUGIN", "SETTINGS", "SECRETS (env)"], &rows)
                 );
@@ -198,8 +198,8 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
             } else {
                 for (name, result) in &results {
                     match result {
-                        Ok(()) => println!("{name}: ok"),
-                        Err(e) => println!("{name}: FAILED: {e}"),
+                        Ok(()) => outln!("{name}: ok"),
+                        Err(e) => outln!("{name}: FAILED: {}", super::output::safe(&e.to_string())),
                     }
                 }
             }
@@ -211,7 +211,7 @@ pub async fn run(home: &Home, command: ConnectionCommand) -> anyhow::Result<Exit
         }
         ConnectionCommand::Remove { name } => {
             home.remove_connection(&name)?;
-            println!("Removed connection {name}");
+            outln!("Removed connection {name}");
             Ok(ExitCode::SUCCESS)
         }
     }

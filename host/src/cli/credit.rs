@@ -1,7 +1,7 @@
 //! `credence evaluate`, `credence credit CUSTOMER`, `credence promise CUSTOMER`: credit
 //! decisions under the home's policy, and the promises to pay they take into account.
 
-use super::output::{json, table};
+use super::output::{json, safe, table};
 use crate::credit::{self, Decision, Evaluation};
 use crate::home::Home;
 use crate::model::{Currency, Money, Promise};
@@ -103,7 +103,7 @@ pub async fn evaluate(home: &Home, args: EvaluateArgs) -> anyhow::Result<ExitCod
         json(&eval)?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", summary(&eval));
+    out!("{}", summary(&eval));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -158,7 +158,7 @@ pub fn summary(eval: &Evaluation) -> String {
     for p in &eval.unmatched_promises {
         out += &format!(
             "warning: a promise by {:?} names no known customer; check the id\n",
-            p.customer
+            safe(&p.customer)
         );
     }
     out
@@ -179,7 +179,7 @@ pub async fn show(home: &Home, args: CreditArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         json(decision)?;
     } else {
-        print!("{}", explain(decision, &eval));
+        out!("{}", explain(decision, &eval));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -194,8 +194,8 @@ pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
     let c = d.currency;
     let mut out = format!(
         "{} ({})\nState on {}: {}\n",
-        d.name,
-        d.account,
+        super::output::cell(&d.name),
+        safe(&d.account),
         eval.as_of,
         d.state.as_str()
     );
@@ -203,9 +203,9 @@ pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
         out += &format!(
             "  {} {} [{}]: {}\n",
             if r.decisive { "*" } else { " " },
-            r.code,
+            safe(&r.code),
             r.state.as_str(),
-            r.sentence
+            safe(&r.sentence)
         );
     }
     out += &format!(
@@ -218,7 +218,7 @@ pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
         d.headroom
     );
     for r in &d.limit_basis {
-        out += &format!("  limit: {} ({})\n", r.sentence, r.code);
+        out += &format!("  limit: {} ({})\n", safe(&r.sentence), r.code);
     }
     let opt = |v: Option<Decimal>| v.map(|v| v.to_string()).unwrap_or("-".into());
     out += &format!(
@@ -243,26 +243,26 @@ pub(super) fn explain(d: &Decision, eval: &Evaluation) -> String {
     for r in &d.reports {
         out += &format!(
             "Report: {} ({}) of {}{}, rating {}, score {}, status {}\n",
-            r.source,
-            r.connection,
+            safe(&r.source),
+            safe(&r.connection),
             r.report_date,
             if r.expired { ", expired" } else { "" },
-            r.rating.as_deref().unwrap_or("-"),
-            r.score.as_deref().unwrap_or("-"),
-            r.company_status.as_deref().unwrap_or("-")
+            safe(r.rating.as_deref().unwrap_or("-")),
+            safe(r.score.as_deref().unwrap_or("-")),
+            safe(r.company_status.as_deref().unwrap_or("-"))
         );
     }
     for a in &d.alerts {
-        out += &format!("Alert {} ({}): {}\n", a.code, a.recorded, a.sentence);
+        out += &format!("Alert {} ({}): {}\n", a.code, a.recorded, safe(&a.sentence));
     }
     for t in &d.insurance {
         out += &format!(
             "Insurance {} {}: notify the insurer by {}{}: {}\n",
             t.code,
-            t.subject,
+            safe(&t.subject),
             t.deadline,
             if t.overdue { " (OVERDUE)" } else { "" },
-            t.sentence
+            safe(&t.sentence)
         );
     }
     out += &format!(
@@ -299,9 +299,12 @@ pub async fn promise(home: &Home, args: PromiseArgs) -> anyhow::Result<ExitCode>
     let n = store
         .record_promise(&promise)
         .context("recording the promise")?;
-    println!(
+    outln!(
         "Promise {n} recorded: {} {} by {} from {}",
-        promise.amount.currency, promise.amount.amount, promise.promised_for, promise.customer
+        promise.amount.currency,
+        promise.amount.amount,
+        promise.promised_for,
+        safe(&promise.customer)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,6 @@
 //! `credence customers`, `credence customer ID`, `credence invoices`: what is in the store.
 
-use super::output::{json, table};
+use super::output::{cell, json, safe, table};
 use crate::home::Home;
 use crate::store::Store;
 use crate::views::{self, Balance, CustomerView};
@@ -37,7 +37,7 @@ pub async fn list(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
     if as_json {
         json(&customers)?;
     } else if customers.is_empty() {
-        println!("No customers yet: run `credence sync`.");
+        outln!("No customers yet: run `credence sync`.");
     } else {
         let rows: Vec<Vec<String>> = customers
             .iter()
@@ -54,7 +54,7 @@ pub async fn list(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
                 ]
             })
             .collect();
-        print!(
+        out!(
             "{}",
             table(
                 &[
@@ -78,25 +78,30 @@ pub async fn show(home: &Home, id: &str, as_json: bool) -> anyhow::Result<ExitCo
         json(&customer)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "Account {} ({}): open balance {}",
-        customer.account,
-        customer.name,
-        balances(&customer.open_balances)
+        safe(&customer.account),
+        cell(&customer.name),
+        safe(&balances(&customer.open_balances))
     );
     let rows: Vec<Vec<String>> = customer
         .members
         .iter()
         .map(|m| vec![m.connection.clone(), m.remote_id.clone(), m.name.clone()])
         .collect();
-    print!("{}", table(&["CONNECTION", "REMOTE ID", "NAME"], &rows));
+    out!("{}", table(&["CONNECTION", "REMOTE ID", "NAME"], &rows));
     if customer.links.is_empty() {
-        println!(
+        outln!(
             "Not linked to records in other ledgers (no shared VAT number, registration number, LEI or DUNS)."
         );
     }
     for l in &customer.links {
-        println!("linked {} with {}: same {}", l.from, l.to, l.because);
+        outln!(
+            "linked {} with {}: same {}",
+            safe(&l.from),
+            safe(&l.to),
+            safe(&l.because)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -137,7 +142,7 @@ pub async fn invoices(
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(
             &[

@@ -73,7 +73,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             "payment_instructions = \"IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX, quoting the invoice numbers.\"",
         );
     std::fs::write(home.config_path(), config)?;
-    println!("Demo home: {}\n", root.display());
+    outln!("Demo home: {}\n", root.display());
     let runtime = super::runtime_for(&home)?;
     let registry = home.registry();
     for id in [
@@ -87,7 +87,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             let p = registry
                 .install(&runtime, tokio::runtime::Handle::current(), &folder)
                 .with_context(|| format!("installing {}", folder.display()))?;
-            println!(
+            outln!(
                 "Installed plugin {} {} (sha256 {}…)",
                 p.manifest.id,
                 p.manifest.version,
@@ -100,7 +100,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let token = "demo-token";
     let (addr, _server) =
         crate::sandbox::serve(crate::sandbox::example::router(args.invoices, token), 0).await?;
-    println!(
+    outln!(
         "Vendor sandbox on http://{addr} with {} invoices\n",
         args.invoices
     );
@@ -145,39 +145,39 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         home.add_connection("runaway", &connection("test-infinite-loop", &[], &[]))?;
     }
 
-    println!("$ credence sync");
+    outln!("$ credence sync");
     let env = |var: &str| (var == TOKEN_VAR).then(|| token.to_string());
     let outcomes = super::sync::sync_all(&home, &[], true, &env).await?;
     super::sync::report(&outcomes, false)?;
-    println!("\n$ credence quarantine");
+    outln!("\n$ credence quarantine");
     super::sync::quarantine(&home, false).await?;
-    println!("\n$ credence customers");
+    outln!("\n$ credence customers");
     super::customers::list(&home, false).await?;
-    println!("\n$ credence monitor");
+    outln!("\n$ credence monitor");
     let monitored =
         super::monitor::run_with_env(&home, super::monitor::MonitorArgs::all(), &env).await?;
-    println!("\n$ credence evaluate   (the sample export's customers)");
+    outln!("\n$ credence evaluate   (the sample export's customers)");
     let mut eval = super::credit::evaluation(&home, None)?;
     let all = eval.customers.len();
     eval.customers.retain(|d| d.account.starts_with("shop/"));
     eval.overdue_reviews.retain(|a| a.starts_with("shop/"));
-    print!("{}", super::credit::summary(&eval));
-    println!(
+    out!("{}", super::credit::summary(&eval));
+    outln!(
         "({} more accounts come from the example ledger, which has no customer records; `credence evaluate` lists them all)",
         all - eval.customers.len()
     );
     if let Some(d) = eval.customers.iter().find(|d| !d.alerts.is_empty()) {
-        println!("\n$ credence credit {}", d.account);
-        print!("{}", super::credit::explain(d, &eval));
+        outln!("\n$ credence credit {}", d.account);
+        out!("{}", super::credit::explain(d, &eval));
     }
 
-    println!("\n$ credence dunning --dry-run   (the sample export's customers)");
+    outln!("\n$ credence dunning --dry-run   (the sample export's customers)");
     let store = super::sync::open_store(&home)?;
     let mut plan = super::dunning::plan(&home, store.as_ref(), super::credit::today()?)?;
     let all = plan.actions.len();
     plan.actions.retain(|a| a.account.starts_with("shop/"));
-    print!("{}", super::dunning::actions_table(&plan));
-    println!(
+    out!("{}", super::dunning::actions_table(&plan));
+    outln!(
         "({} more actions for the example ledger's accounts, which have no e-mail addresses: letters)",
         all - plan.actions.len()
     );
@@ -186,7 +186,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for a in &plan.actions {
         if shown.len() < 2 && !shown.contains(&a.language) && a.language != "en" {
             shown.push(a.language.clone());
-            println!(
+            outln!(
                 "\n── {} ({}) → {}\nSubject: {}\n\n{}",
                 a.customer_name,
                 a.language,
@@ -205,7 +205,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             _ => o.error.is_none(),
         });
     if ok && outcomes.iter().any(|o| o.connection == "runaway") {
-        println!(
+        outln!(
             "\nThe runaway connection was stopped at its CPU limit; every other connection completed."
         );
     }

@@ -2,7 +2,7 @@
 //! `credence outbox` (what was queued and delivered, with the policy version of each).
 
 use super::credit::{policy, today};
-use super::output::{json, table};
+use super::output::{json, safe, table};
 use crate::dunning::action::{Channel, Status};
 use crate::dunning::deliver::{self, Channels};
 use crate::dunning::render::{Renderer, Sender};
@@ -120,22 +120,27 @@ fn preview(plan: &Plan) -> String {
         out.push_str(&format!(
             "\n── {} · {} · {} → {}\n",
             a.key,
-            a.customer_name,
+            super::output::cell(&a.customer_name),
             a.channel.as_str(),
-            a.recipient.as_deref().unwrap_or("(task list)")
+            safe(a.recipient.as_deref().unwrap_or("(task list)"))
         ));
         for why in &a.why {
-            out.push_str(&format!("   why: {why}\n"));
+            out.push_str(&format!("   why: {}\n", safe(why)));
         }
         for c in &a.charges {
             for line in &c.explanation {
-                out.push_str(&format!("   {} {:?}: {line}\n", c.number, c.kind));
+                out.push_str(&format!(
+                    "   {} {:?}: {}\n",
+                    safe(&c.number),
+                    c.kind,
+                    safe(line)
+                ));
             }
         }
         if a.channel != Channel::Task || !a.subject.is_empty() {
-            out.push_str(&format!("\n   Subject: {}\n\n", a.subject));
+            out.push_str(&format!("\n   Subject: {}\n\n", safe(&a.subject)));
             for line in a.body.lines() {
-                out.push_str(&format!("   {line}\n"));
+                out.push_str(&format!("   {}\n", safe(line)));
             }
         }
     }
@@ -144,7 +149,9 @@ fn preview(plan: &Plan) -> String {
         for w in &plan.waiting {
             out.push_str(&format!(
                 "   {} {}: {}\n",
-                w.customer_name, w.invoice, w.reason
+                super::output::cell(&w.customer_name),
+                safe(&w.invoice),
+                safe(&w.reason)
             ));
         }
     }
@@ -154,9 +161,14 @@ fn preview(plan: &Plan) -> String {
 pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
     if args.packs {
         for p in law::packs() {
-            println!(
+            outln!(
                 "{} ({}): reference {} + {} points, checked {}\n    {}",
-                p.code, p.name, p.reference, p.margin, p.checked, p.source
+                p.code,
+                p.name,
+                p.reference,
+                p.margin,
+                p.checked,
+                p.source
             );
         }
         return Ok(ExitCode::SUCCESS);
@@ -171,13 +183,13 @@ pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
         if args.json {
             json(&plan)?;
         } else {
-            print!("{}", preview(&plan));
-            println!("\nDry run: nothing queued.");
+            out!("{}", preview(&plan));
+            outln!("\nDry run: nothing queued.");
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let now = now()?;
-    let new = store.enqueue(&plan.actions, now())?;
+    // The outbox's next-attempt times are process time (see `deliver::run`).
+    let new = store.enqueue(&plan.actions, chrono::Utc::now())?;
     if args.json && !args.deliver {
         json(&serde_json::json!({
             "as_of": plan.as_of,
@@ -189,8 +201,8 @@ pub async fn run(home: &Home, args: DunningArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !args.json {
-        print!("{}", actions_table(&plan));
-        println!(
+        out!("{}", actions_table(&plan));
+        outln!(
             "Queued {new} new action(s) for {as_of} ({} already in the outbox); {} invoice(s) waiting.",
             plan.actions.len() - new,
             plan.waiting.len()
@@ -222,15 +234,22 @@ pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode>
     let config = home.config()?;
     let channels = Channels::new(&config.delivery, home.root().join("letters"))?;
     let mut store = super::sync::open_store(home)?;
-    let now = now()?;
+    let business_now = now()?;
     if args.retry_failed {
-        store.retry_failed(now())?;
+        store.retry_failed(chrono::Utc::now())?;
     }
-    let report = deliver::run(store.as_mut(), &channels, now, args.limit, CLI_HOLDER).await?;
+    let report = deliver::run(
+        store.as_mut(),
+        &channels,
+        business_now,
+        args.limit,
+        CLI_HOLDER,
+    )
+    .await?;
     if args.json {
         json(&report)?;
     } else {
-        println!(
+        outln!(
             "Delivered {}, retrying later {}, failed {}{}.",
             report.delivered,
             report.retrying,
@@ -245,14 +264,41 @@ pub async fn deliver(home: &Home, args: DeliverArgs) -> anyhow::Result<ExitCode>
             }
         );
         for e in &report.errors {
-            println!("  {e}");
+            outln!("  {}", safe(e));
         }
     }
-    Ok(if report.failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(delivery_status(&report))
+}
+
+/// The exit status of a delivery run: 0 when everything that was due went out (or nothing was
+/// due), 2 when any action failed or could not be delivered this run, so a cron job or a
+/// script notices a relay that is down instead of reading "exit 0" as "sent". What to do is
+/// said on stderr.
+fn delivery_status(report: &deliver::Report) -> ExitCode {
+    let undelivered = report.retrying + report.failed;
+    if undelivered == 0 {
+        return ExitCode::SUCCESS;
+    }
+    let mut what = Vec::new();
+    if report.retrying > 0 {
+        what.push(format!(
+            "{} will be retried after a backoff by the next `credence deliver`",
+            report.retrying
+        ));
+    }
+    if report.failed > 0 {
+        what.push(format!(
+            "{} failed for good and wait for `credence deliver --retry-failed`",
+            report.failed
+        ));
+    }
+    eprintln!(
+        "error: {undelivered} action(s) could not be delivered this run ({}); fix the cause shown \
+         (e.g. the [delivery.smtp] relay in credence.toml, or the customer's address), then \
+         run `credence deliver` again; `credence outbox --status pending` lists them",
+        what.join("; ")
+    );
+    ExitCode::from(2)
 }
 
 pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {
@@ -279,23 +325,24 @@ pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {
             json(entry)?;
         } else {
             let a = &entry.action;
-            println!(
+            outln!(
                 "{} · {} · step {} · {} · {} (policy {}, planned for {})\nStatus: {}{}\n",
                 a.key,
-                a.customer_name,
+                super::output::cell(&a.customer_name),
                 a.step,
                 a.channel.as_str(),
-                a.recipient.as_deref().unwrap_or("-"),
+                safe(a.recipient.as_deref().unwrap_or("-")),
                 a.policy_version,
                 a.planned_on,
                 entry.status.as_str(),
                 entry
                     .receipt
                     .as_ref()
-                    .map(|r| format!(" ({r})"))
+                    .map(|r| format!(" ({})", safe(r)))
                     .unwrap_or_default()
             );
-            println!("Subject: {}\n\n{}", a.subject, a.body);
+            // The body keeps its lines; `out!` escapes anything else a terminal would act on.
+            outln!("Subject: {}\n\n{}", safe(&a.subject), a.body);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -318,7 +365,7 @@ pub async fn outbox(home: &Home, args: OutboxArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(
             &[

@@ -96,6 +96,10 @@ pub async fn for_each_connection<T: Send + 'static>(
 /// Print each failed connection's error under a table.
 pub fn print_failures<'a>(failures: impl Iterator<Item = (&'a str, &'a str)>) {
     for (connection, error) in failures {
-        println!("{connection}: FAILED: {error}");
+        outln!(
+            "{}: FAILED: {}",
+            super::output::safe(connection),
+            super::output::safe(error)
+        );
     }
 }

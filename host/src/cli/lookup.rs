@@ -116,7 +116,7 @@ pub async fn run(home: &Home, args: LookupArgs) -> anyhow::Result<ExitCode> {
             _ => None,
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(
             &[

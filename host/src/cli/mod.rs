@@ -1,6 +1,10 @@
 //! The `credence` command line. Each subcommand lives in its own file; this one parses
 //! arguments, sets up logging and the async runtime, and maps errors to exit codes.
 
+// First: its `out!` / `outln!` macros are used by every command below.
+#[macro_use]
+mod output;
+
 mod arrangements;
 mod connection;
 mod credit;
@@ -8,9 +12,9 @@ mod customers;
 mod demo;
 mod dunning;
 mod jobs;
+mod lock;
 mod lookup;
 mod monitor;
-mod output;
 mod plugin;
 mod read;
 mod serve;
@@ -58,6 +62,8 @@ enum Command {
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
     /// Sync connections into the store: every stream, page by page, validated; counts per stream.
+    /// Exits 1 when a connection failed, 3 when none failed but one was skipped because another
+    /// credence process is syncing it, 0 otherwise.
     Sync(sync::SyncArgs),
     /// Customer accounts, linked across ledgers by legal identifiers, with open balances.
     Customers {
@@ -100,7 +106,8 @@ enum Command {
     Promise(credit::PromiseArgs),
     /// Plan the reminder ladder for a day; `--dry-run` shows the messages without queueing.
     Dunning(dunning::DunningArgs),
-    /// Deliver the outbox (e-mail over SMTP, letters, webhooks, tasks).
+    /// Deliver the outbox (e-mail over SMTP, letters, webhooks, tasks). Exits 2 when any
+    /// action could not be delivered this run (retried later or failed), 0 otherwise.
     Deliver(dunning::DeliverArgs),
     /// Every queued and delivered action, with its status and policy version.
     Outbox(dunning::OutboxArgs),
@@ -175,7 +182,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote plugins, vendors and ledgers: no escape sequence reaches the terminal.
+            eprintln!("error: {}", output::safe_text(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -200,8 +208,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Init { force } => {
             let home = Home::init(&cli.home, force)?;
-            println!("Created a Credence home in {}", home.root().display());
-            println!(
+            outln!("Created a Credence home in {}", home.root().display());
+            outln!(
                 "Next: build plugins (`cargo xtask plugins`), then `credence plugin install target/plugins/<id>`."
             );
             Ok(ExitCode::SUCCESS)
@@ -244,9 +252,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(dir) => {
                         std::fs::create_dir_all(dir)?;
                         std::fs::write(dir.join(name), text)?;
-                        println!("wrote {}", dir.join(name).display());
+                        outln!("wrote {}", dir.join(name).display());
                     }
-                    None => println!("// {name}\n{text}"),
+                    None => outln!("// {name}\n{text}"),
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -261,7 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (router, what) = match vendor {
                 SandboxVendor::Smtp => {
                     let (addr, handle) = crate::sandbox::smtp::serve(port, mailbox.clone()).await?;
-                    println!(
+                    outln!(
                         "SMTP exchange on {addr}, filing into {}; Ctrl-C to stop",
                         mailbox.display()
                     );
@@ -299,7 +307,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
             };
             let (addr, handle) = crate::sandbox::serve(router, port).await?;
-            println!(
+            outln!(
                 "{}; Ctrl-C to stop",
                 what.replace("{addr}", &addr.to_string())
             );

@@ -190,7 +190,7 @@ pub(super) async fn run_with_env(
                 ]
             })
             .collect();
-        print!(
+        out!(
             "{}",
             table(
                 &["CUSTOMER", "BUREAU", "OUTCOME", "REPORTS", "DETAIL"],

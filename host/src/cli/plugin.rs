@@ -47,7 +47,7 @@ pub async fn run(home: &Home, command: PluginCommand) -> anyhow::Result<ExitCode
                 let installed = registry
                     .install(&runtime, tokio::runtime::Handle::current(), &path)
                     .with_context(|| format!("installing the plugin in {}", path.display()))?;
-                print!("{}", describe_install(&installed, &cap));
+                out!("{}", describe_install(&installed, &cap));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -57,7 +57,7 @@ pub async fn run(home: &Home, command: PluginCommand) -> anyhow::Result<ExitCode
                 let rows: Vec<_> = plugins.iter().map(summary).collect();
                 json(&rows)?;
             } else if plugins.is_empty() {
-                println!(
+                outln!(
                     "No plugins installed. Build them with `cargo xtask plugins`, then `credence plugin install target/plugins/<id>`."
                 );
             } else {
@@ -75,7 +75,7 @@ pub async fn run(home: &Home, command: PluginCommand) -> anyhow::Result<ExitCode
                         ]
                     })
                     .collect();
-                print!(
+                out!(
                     "{}",
                     table(
                         &["ID", "VERSION", "KIND", "CONTRACT", "SHA256", "DESCRIPTION"],
@@ -116,7 +116,7 @@ pub async fn run(home: &Home, command: PluginCommand) -> anyhow::Result<ExitCode
                 value["source"] = j!(installed.pin.source);
                 json(&value)?;
             } else {
-                print!("{}", describe_install(&installed, runtime.cap()));
+                out!("{}", describe_install(&installed, runtime.cap()));
                 let names: Vec<String> = description
                     .streams
                     .iter()
@@ -128,10 +128,11 @@ pub async fn run(home: &Home, command: PluginCommand) -> anyhow::Result<ExitCode
                         )
                     })
                     .collect();
-                println!("  streams: {}", names.join(", "));
-                println!(
+                outln!("  streams: {}", names.join(", "));
+                outln!(
                     "  installed {} from {}",
-                    installed.pin.installed_at, installed.pin.source
+                    installed.pin.installed_at,
+                    installed.pin.source
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -155,7 +156,7 @@ pub async fn run(home: &Home, command: PluginCommand) -> anyhow::Result<ExitCode
                 );
             }
             registry.remove(&id)?;
-            println!("Removed plugin {id}");
+            outln!("Removed plugin {id}");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -97,7 +97,7 @@ fn read_connection(
                     for record in &page.records {
                         if print_records {
                             let line = serde_json::json!({"connection": connection, "stream": stream, "record": record});
-                            println!("{line}");
+                            super::output::json_line(&line);
                         }
                         *report
                             .kinds
@@ -170,7 +170,7 @@ pub async fn run(home: &Home, args: ReadArgs) -> anyhow::Result<ExitCode> {
                 ]);
             }
         }
-        print!(
+        out!(
             "{}",
             table(
                 &["CONNECTION", "STREAM", "PAGES", "RECORDS", "KINDS"],

@@ -57,7 +57,21 @@ pub(super) async fn sync_all(
     drop(db.open()?);
     let runtime = super::runtime_for(home)?;
     let terminal = std::io::stderr().is_terminal() && progress;
+    let root = home.root().to_path_buf();
     let results = jobs::for_each_connection(home, &runtime, &names, env, move |plugin, job, handle| {
+        // Held until this connection's sync returns: another process syncing it means skip.
+        let _lock = match super::lock::try_lock(&root, &job.connection) {
+            Ok(lock) => lock,
+            Err(super::lock::NotLocked::Busy(message)) => {
+                return Ok(failed(
+                    job.connection.clone(),
+                    job.plugin_id.clone(),
+                    message,
+                    super::lock::LOCKED,
+                ));
+            }
+            Err(super::lock::NotLocked::Io(message)) => return Err(message),
+        };
         let mut store = db.open().map_err(|e| e.to_string())?;
         let mut show = |connection: &str, s: &crate::sync::StreamOutcome| {
             if terminal {
@@ -97,7 +111,10 @@ fn failed(connection: String, plugin: String, error: String, kind: &'static str)
 
 /// Print outcomes as a table (or JSON); failure if any connection failed.
 pub(super) fn report(outcomes: &[SyncOutcome], as_json: bool) -> anyhow::Result<ExitCode> {
-    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    let (skipped, others): (Vec<&SyncOutcome>, Vec<&SyncOutcome>) = outcomes
+        .iter()
+        .partition(|o| o.error_kind == Some(super::lock::LOCKED));
+    let failed = others.iter().filter(|o| o.error.is_some()).count();
     if as_json {
         json(&outcomes)?;
     } else {
@@ -117,7 +134,7 @@ pub(super) fn report(outcomes: &[SyncOutcome], as_json: bool) -> anyhow::Result<
                 ]);
             }
         }
-        print!(
+        out!(
             "{}",
             table(
                 &[
@@ -136,15 +153,36 @@ pub(super) fn report(outcomes: &[SyncOutcome], as_json: bool) -> anyhow::Result<
         jobs::print_failures(
             outcomes
                 .iter()
+                .filter(|o| o.error_kind != Some(super::lock::LOCKED))
                 .filter_map(|o| Some((o.connection.as_str(), o.error.as_deref()?))),
         );
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    // Skips are said on stderr whatever the format: they are not failures of the connection,
+    // and the other process is syncing it.
+    for o in &skipped {
+        if let Some(message) = &o.error {
+            eprintln!("warning: {}", super::output::safe(message));
+        }
+    }
+    Ok(sync_status(failed, skipped.len()))
 }
+
+/// The exit status of `credence sync`: 1 (failure) when any connection failed; otherwise 3 when
+/// any was skipped because another credence process is syncing it (nothing is wrong, but this
+/// run did not bring it up to date, which a script should be able to tell from success);
+/// otherwise 0.
+fn sync_status(failed: usize, skipped: usize) -> ExitCode {
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else if skipped > 0 {
+        ExitCode::from(SKIPPED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `credence sync`'s exit status when a connection was skipped, being synced elsewhere.
+pub const SKIPPED: u8 = 3;
 
 /// `credence quarantine`: records held back, with the reasons and the raw payload.
 pub async fn quarantine(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
@@ -153,7 +191,7 @@ pub async fn quarantine(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> 
     if as_json {
         json(&entries)?;
     } else if entries.is_empty() {
-        println!("Nothing in quarantine.");
+        outln!("Nothing in quarantine.");
     } else {
         let rows: Vec<Vec<String>> = entries
             .iter()
@@ -166,11 +204,11 @@ pub async fn quarantine(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> 
                 ]
             })
             .collect();
-        print!(
+        out!(
             "{}",
             table(&["CONNECTION", "STREAM", "REMOTE ID", "REASONS"], &rows)
         );
-        println!(
+        outln!(
             "{} record(s) held back. Fix them at the source; the next sync takes them in once they are valid.",
             entries.len()
         );

@@ -311,8 +311,64 @@ impl Policy {
                 self.score.bureau_weight
             ));
         }
-        if self.limits.bureau_share < Decimal::ZERO {
-            return Err("limits.bureau_share must not be negative".into());
+        let share = |name: &str, v: Decimal| {
+            if v < Decimal::ZERO || v > Decimal::ONE {
+                Err(format!(
+                    "{name} = {v} must be a share between 0 and 1 (\"0.5\" is half)"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let amount = |name: &str, v: Decimal| {
+            if v < Decimal::ZERO {
+                Err(format!(
+                    "{name} = {v} is an amount and must not be negative"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        share("limits.bureau_share", self.limits.bureau_share)?;
+        for (segment, cap) in &self.limits.segment_caps {
+            amount(&format!("limits.segment_caps.{segment}"), *cap)?;
+        }
+        // A score drop is measured in points of the 0-100 score; 0 or less would alert on
+        // every report that does not improve.
+        if self.alerts.score_drop <= Decimal::ZERO || self.alerts.score_drop > hundred {
+            return Err(format!(
+                "alerts.score_drop = {} must be more than 0 and at most 100 (points of the 0-100 score)",
+                self.alerts.score_drop
+            ));
+        }
+        if self.behaviour.months == 0 {
+            return Err(
+                "behaviour.months = 0 leaves no payment history to judge; give 1 or more".into(),
+            );
+        }
+        // Points come off a 0-100 score: one late day or one broken promise costing more than
+        // the whole score is a typo, and a negative cost would reward paying late.
+        for (name, v) in [
+            (
+                "behaviour.points_per_day_late",
+                self.behaviour.points_per_day_late,
+            ),
+            (
+                "behaviour.points_per_percent_late",
+                self.behaviour.points_per_percent_late,
+            ),
+            (
+                "behaviour.points_per_broken_promise",
+                self.behaviour.points_per_broken_promise,
+            ),
+        ] {
+            percent(name, v)?;
+        }
+        if let Some(v) = self.insurance.customer_exposure_over {
+            amount("insurance.customer_exposure_over", v)?;
+        }
+        if let Some(v) = self.insurance.invoice_over {
+            amount("insurance.invoice_over", v)?;
         }
         for (i, band) in self.limits.score_bands.iter().enumerate() {
             percent(
@@ -368,6 +424,23 @@ impl Policy {
                     percent(&format!("states[{i}].when.{name}"), v)?;
                 }
             }
+            // Utilization is exposure over limit in percent: above 100 is meaningful (over the
+            // limit), below 0 is not.
+            if let Some(v) = rule.when.utilization_at_least
+                && v < Decimal::ZERO
+            {
+                return Err(format!(
+                    "states[{i}].when.utilization_at_least = {v} is a percentage of the limit and must not be negative"
+                ));
+            }
+            if let Some(v) = rule.when.overdue_amount_over {
+                amount(&format!("states[{i}].when.overdue_amount_over"), v)?;
+            }
+            if rule.when.rating_in.as_ref().is_some_and(Vec::is_empty) {
+                return Err(format!(
+                    "states[{i}].when.rating_in is empty: it would never match; list the ratings or remove it"
+                ));
+            }
         }
         for (i, o) in self.overrides.iter().enumerate() {
             if o.by.trim().is_empty() || o.reason.trim().is_empty() {
@@ -382,8 +455,8 @@ impl Policy {
                     o.customer
                 ));
             }
-            if o.limit.is_some_and(|l| l < Decimal::ZERO) {
-                return Err(format!("overrides[{i}].limit must not be negative"));
+            if let Some(limit) = o.limit {
+                amount(&format!("overrides[{i}].limit"), limit)?;
             }
         }
         Ok(())
@@ -408,6 +481,152 @@ mod tests {
         let p = Policy::parse(DEFAULT_POLICY, "default").expect("default policy");
         assert_eq!(p.states.first().map(|s| &*s.code), Some("insolvency"));
         assert_eq!(p.version().len(), 12);
+    }
+
+    /// Values that parse but make no sense are refused when the policy is loaded, naming the
+    /// file, the key and why: (text in the default policy, what it becomes, expected message).
+    #[test]
+    fn nonsense_values_are_refused_with_the_file_the_key_and_the_reason() {
+        let append = |extra: &str| format!("{DEFAULT_POLICY}\n{extra}");
+        let replaced = |from: &str, to: &str| {
+            // Exactly once: a match in a comment would leave the value unchanged.
+            assert_eq!(
+                DEFAULT_POLICY.matches(from).count(),
+                1,
+                "{from:?} must be in the default policy once"
+            );
+            DEFAULT_POLICY.replacen(from, to, 1)
+        };
+        let cases: Vec<(String, &str)> = vec![
+            (
+                replaced("score_drop = \"10\"", "score_drop = \"-10\""),
+                "alerts.score_drop = -10 must be more than 0 and at most 100",
+            ),
+            (
+                replaced("score_drop = \"10\"", "score_drop = \"0\""),
+                "alerts.score_drop = 0 must be more than 0",
+            ),
+            (
+                replaced("bureau_share = \"1.0\"", "bureau_share = \"5.0\""),
+                "limits.bureau_share = 5.0 must be a share between 0 and 1",
+            ),
+            (
+                replaced("bureau_share = \"1.0\"", "bureau_share = \"-0.5\""),
+                "limits.bureau_share = -0.5 must be a share between 0 and 1",
+            ),
+            (
+                replaced(
+                    "after = \"issue\"\ndays = 3\n",
+                    "after = \"issue\"\ndays = -3\n",
+                ),
+                "dunning.steps[0] (receipt): days = -3 counts back from the issue date",
+            ),
+            (
+                replaced("days = 15\n", "days = 36500\n"),
+                "dunning.steps[6] (hold): days = 36500 is more than 3650 days",
+            ),
+            (
+                replaced("months = 12\n", "months = 0\n"),
+                "behaviour.months = 0 leaves no payment history",
+            ),
+            (
+                replaced(
+                    "points_per_day_late = \"1.5\"",
+                    "points_per_day_late = \"-1.5\"",
+                ),
+                "behaviour.points_per_day_late = -1.5 must be between 0 and 100",
+            ),
+            (
+                replaced(
+                    "points_per_broken_promise = \"15\"",
+                    "points_per_broken_promise = \"150\"",
+                ),
+                "behaviour.points_per_broken_promise = 150 must be between 0 and 100",
+            ),
+            (
+                replaced(
+                    "customer_exposure_over = \"25000\"",
+                    "customer_exposure_over = \"-1\"",
+                ),
+                "insurance.customer_exposure_over = -1 is an amount and must not be negative",
+            ),
+            (
+                replaced("invoice_over = \"10000\"", "invoice_over = \"-10000\""),
+                "insurance.invoice_over = -10000 is an amount",
+            ),
+            (
+                replaced(
+                    "[limits.segment_caps]\n",
+                    "[limits.segment_caps]\nretail = \"-100\"\n",
+                ),
+                "limits.segment_caps.retail = -100 is an amount",
+            ),
+            (
+                replaced(
+                    "when = { utilization_at_least = \"90\"",
+                    "when = { utilization_at_least = \"-5\"",
+                ),
+                "when.utilization_at_least = -5 is a percentage of the limit",
+            ),
+            (
+                replaced(
+                    "when = { overdue_amount_over = \"0\"",
+                    "when = { overdue_amount_over = \"-1\"",
+                ),
+                "when.overdue_amount_over = -1 is an amount",
+            ),
+            (
+                replaced("rating_in = [\"E\"]", "rating_in = []"),
+                "when.rating_in is empty",
+            ),
+            (
+                replaced(
+                    "when = { internal_score_below = \"40\"",
+                    "when = { internal_score_below = \"400\"",
+                ),
+                "when.internal_score_below = 400 must be between 0 and 100",
+            ),
+            (
+                replaced("USD = \"0.92\"", "USD = \"-0.92\""),
+                "rates.USD = -0.92 must be positive",
+            ),
+            (
+                replaced("fresh_for_days = 365", "fresh_for_days = -1"),
+                "fresh_for_days",
+            ),
+            (
+                replaced("EUR = \"5.00\"", "EUR = \"-5.00\""),
+                "dunning.tolerance.EUR must not be negative",
+            ),
+            (
+                append("[[dunning.contracts]]\ncustomer = \"shop/C001\"\nannual_rate = \"800\"\n"),
+                "dunning.contracts[0] (shop/C001): annual_rate = 800 must be a yearly percentage between 0 and 100",
+            ),
+            (
+                append(
+                    "[[dunning.contracts]]\ncustomer = \"shop/C001\"\nannual_rate = \"8\"\nfee = \"-40\"\n",
+                ),
+                "dunning.contracts[0] (shop/C001): fee = -40 is an amount",
+            ),
+            (
+                append("[dunning.reference_rates.ecb-mro]\n2027-01-01 = \"250\"\n"),
+                "dunning.reference_rates.ecb-mro.2027-01-01 = 250 must be a percentage between -100 and 100",
+            ),
+        ];
+        for (text, expected) in &cases {
+            let err = Policy::parse(text, "/home/policy.toml").expect_err(expected);
+            let message = err.to_string();
+            assert!(
+                message.contains(expected) && message.contains("/home/policy.toml"),
+                "expected {expected:?} in: {message}"
+            );
+        }
+        // A reference rate below zero is real (the ECB's deposit rate was -0.5 %).
+        Policy::parse(
+            &append("[dunning.reference_rates.ecb-mro]\n2027-01-01 = \"-0.50\"\n"),
+            "policy.toml",
+        )
+        .expect("a negative reference rate");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Channels {
     webhook: Option<(reqwest::Client, String, Vec<u8>)>,
     letters: PathBuf,
     max_attempts: u32,
+    /// The first wait before a transient failure is retried; it doubles with each attempt.
+    retry_after_s: u64,
     /// How long a claim holds an action: longer than any one delivery can take.
     claim_seconds: u64,
 }
@@ -104,6 +106,7 @@ impl Channels {
             webhook: config.webhook.as_ref().map(webhook).transpose()?,
             letters,
             max_attempts: config.max_attempts.max(1),
+            retry_after_s: config.retry_after_s.max(1),
             claim_seconds: 2 * config
                 .smtp
                 .as_ref()
@@ -111,6 +114,14 @@ impl Channels {
                 .max(if config.webhook.is_some() { 30 } else { 0 })
                 + 10,
         })
+    }
+
+    /// The wait after the `attempts`-th failed attempt: `retry_after_s` (60 s by default) after
+    /// the first, doubling with each attempt, at most a day. Real time: see [`run`].
+    pub fn backoff(&self, attempts: u32) -> chrono::Duration {
+        let base = i64::try_from(self.retry_after_s).unwrap_or(86_400);
+        let doublings = attempts.saturating_sub(1).min(20);
+        chrono::Duration::seconds(base.saturating_mul(1i64 << doublings).min(86_400))
     }
 
     /// Deliver one action; returns the receipt (what the channel answered).
@@ -275,13 +286,20 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
-/// Deliver everything due at `now` (or at most `limit` actions) as `holder`. Claims `holder`
-/// left behind when it died are taken back first; another holder's claims are left to run out
+/// Deliver everything due now (or at most `limit` actions) as `holder`. Claims `holder` left
+/// behind when it died are taken back first; another holder's claims are left to run out
 /// (that loop may still be sending), after which any loop takes them over.
+///
+/// Two clocks, as everywhere (ARCHITECTURE.md, "Business time and process time are different
+/// clocks"): `business_now` (the host clock, pinned by `CREDENCE_NOW`) stamps what the ledger's
+/// story remembers, the day a reminder was delivered and so when the next step is due; the
+/// outbox's next-attempt times and claims are process time (the real clock), because a backoff
+/// is a wait in the real world. Computing the backoff on a pinned clock left every failed
+/// action waiting for a moment that never came.
 pub async fn run(
     store: &mut dyn Store,
     channels: &Channels,
-    now: impl Fn() -> DateTime<Utc>,
+    business_now: impl Fn() -> DateTime<Utc>,
     limit: Option<usize>,
     holder: &str,
 ) -> Result<Report, LoopError> {
@@ -291,7 +309,7 @@ pub async fn run(
     };
     while limit.is_none_or(|l| report.delivered + report.retrying + report.failed < l) {
         let lease = Lease::for_seconds(holder, channels.claim_seconds);
-        let Some(entry) = store.claim_action(now(), &lease)? else {
+        let Some(entry) = store.claim_action(lease.now, &lease)? else {
             break;
         };
         let OutboxEntry {
@@ -301,7 +319,7 @@ pub async fn run(
         let _guard = span.enter();
         match channels.deliver(&action).await {
             Ok(receipt) => {
-                store.action_delivered(&action.key, now(), &receipt)?;
+                store.action_delivered(&action.key, business_now(), &receipt)?;
                 tracing::info!(%receipt, "delivered");
                 report.delivered += 1;
             }
@@ -314,13 +332,8 @@ pub async fn run(
                     store.action_failed(&action.key, &e.to_string(), None)?;
                     report.failed += 1;
                 } else {
-                    // 1, 2, 4 ... minutes, at most a day.
-                    let wait = 60i64.saturating_mul(1i64 << attempts.min(10)).min(86_400);
-                    store.action_failed(
-                        &action.key,
-                        &e.to_string(),
-                        Some(now() + chrono::Duration::seconds(wait)),
-                    )?;
+                    let wait = channels.backoff(attempts);
+                    store.action_failed(&action.key, &e.to_string(), Some(Utc::now() + wait))?;
                     report.retrying += 1;
                 }
                 report.errors.push(message);

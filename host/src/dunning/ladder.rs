@@ -184,6 +184,9 @@ impl Default for DunningPolicy {
     }
 }
 
+/// The furthest a step may be from its anchor, in days (ten years).
+const MAX_STEP_DAYS: u32 = 3650;
+
 impl DunningPolicy {
     /// Check the section for sense; messages name the key.
     pub fn check(&self) -> Result<(), String> {
@@ -214,6 +217,24 @@ impl DunningPolicy {
                     "dunning.steps[{i}] ({}) counts from the last reminder: it cannot be the first step or count backwards",
                     step.code
                 ));
+            }
+            // Nothing can be sent before the invoice exists.
+            if step.after == Anchor::Issue && step.days < 0 {
+                return Err(format!(
+                    "dunning.steps[{i}] ({}): days = {} counts back from the issue date, before the invoice existed; use 0 or more (or `after = \"due\"` for a reminder before the due date)",
+                    step.code, step.days
+                ));
+            }
+            // More than ten years either way is a typo (days, not a date).
+            for (name, v) in [("days", Some(step.days)), ("until_days", step.until_days)] {
+                if let Some(v) = v
+                    && v.unsigned_abs() > MAX_STEP_DAYS
+                {
+                    return Err(format!(
+                        "dunning.steps[{i}] ({}): {name} = {v} is more than {MAX_STEP_DAYS} days from the anchor; give a number of days",
+                        step.code
+                    ));
+                }
             }
             if let Some(until) = step.until_days
                 && until < step.days
@@ -261,11 +282,30 @@ impl DunningPolicy {
             ));
         }
         for (i, c) in self.contracts.iter().enumerate() {
-            if c.annual_rate < Decimal::ZERO || c.fee.is_some_and(|f| f < Decimal::ZERO) {
+            if c.annual_rate < Decimal::ZERO || c.annual_rate > Decimal::from(100) {
                 return Err(format!(
-                    "dunning.contracts[{i}] ({}): rate and fee must not be negative",
+                    "dunning.contracts[{i}] ({}): annual_rate = {} must be a yearly percentage between 0 and 100",
+                    c.customer, c.annual_rate
+                ));
+            }
+            if let Some(fee) = c.fee
+                && fee < Decimal::ZERO
+            {
+                return Err(format!(
+                    "dunning.contracts[{i}] ({}): fee = {fee} is an amount and must not be negative",
                     c.customer
                 ));
+            }
+        }
+        // Reference rates are percentages; central bank rates have been below zero (the ECB's
+        // deposit rate was -0.5 %), so only the magnitude is bounded.
+        for (series, rates) in &self.reference_rates {
+            for (from, rate) in rates {
+                if rate.abs() > Decimal::from(100) {
+                    return Err(format!(
+                        "dunning.reference_rates.{series}.{from} = {rate} must be a percentage between -100 and 100"
+                    ));
+                }
             }
         }
         Ok(())

@@ -39,6 +39,10 @@ sync_minutes = 360      #   and minutes; past any of them the sync stops with wh
 company = "Credit control"
 from = "Credit control <credit-control@localhost>"
 payment_instructions = ""
+# Transient failures (a relay that is down) are retried after retry_after_s seconds of real
+# time, twice as long after each further attempt, until max_attempts:
+# max_attempts = 8
+# retry_after_s = 60
 # An SMTP relay for e-mails (without it, e-mails wait in the outbox):
 # [delivery.smtp]
 # host = "127.0.0.1"
@@ -235,6 +239,10 @@ pub struct DeliveryConfig {
     /// Attempts before an action is marked failed (transient errors are retried with backoff).
     #[serde(default = "default_attempts")]
     pub max_attempts: u32,
+    /// Seconds before the first retry of a transient failure (a relay that is down); each
+    /// further attempt waits twice as long, at most a day. Real time, whatever CREDENCE_NOW says.
+    #[serde(default = "default_retry_after_s")]
+    pub retry_after_s: u64,
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
@@ -253,6 +261,10 @@ fn default_attempts() -> u32 {
     8
 }
 
+fn default_retry_after_s() -> u64 {
+    60
+}
+
 impl Default for DeliveryConfig {
     fn default() -> Self {
         DeliveryConfig {
@@ -260,6 +272,7 @@ impl Default for DeliveryConfig {
             from: default_from(),
             payment_instructions: String::new(),
             max_attempts: default_attempts(),
+            retry_after_s: default_retry_after_s(),
             smtp: None,
             webhook: None,
         }

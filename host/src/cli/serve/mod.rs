@@ -164,7 +164,7 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!("shutting down: finishing the work in hand");
         let _ = stop_tx.send(true);
     });
-    println!("credence serve: instance {instance}, API on http://{address}");
+    outln!("credence serve: instance {instance}, API on http://{address}");
     let mut stopped = stop_rx.clone();
     let drain = Duration::from_secs(service.config.drain_s);
     let api =
@@ -174,6 +174,8 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut api = std::pin::pin!(api.into_future());
     // The API runs until the stop signal; from then on, everything has `drain_s` to finish.
     let mut draining = stop_rx.clone();
+    // On the stop signal both branches can be ready at once (the graceful shutdown ends the
+    // API): a finished future must not be awaited again, so keep what it returned.
     let mut served = None;
     tokio::select! {
         result = &mut api => served = Some(result),
@@ -201,11 +203,11 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 drain_s = drain.as_secs(),
                 "work in hand did not finish within [server] drain_s; exiting anyway (committed pages and deliveries stay, the rest resumes on the next start)"
             );
-            println!("credence serve: instance {instance} stopped after drain_s");
+            outln!("credence serve: instance {instance} stopped after drain_s");
             std::process::exit(0);
         }
     }
-    println!("credence serve: instance {instance} stopped");
+    outln!("credence serve: instance {instance} stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -51,7 +51,8 @@ async fn evaluate(service: &Arc<Service>) {
             let as_of = clock.now().date_naive();
             let evaluation = crate::credit::evaluate(store, &policy, as_of)?;
             let plan = super::super::dunning::plan(&home, store, as_of)?;
-            let queued = store.enqueue(&plan.actions, clock.now())?;
+            // Due for delivery from now on the real clock: the outbox waits in process time.
+            let queued = store.enqueue(&plan.actions, chrono::Utc::now())?;
             Ok((evaluation, queued))
         })
         .await;

@@ -159,6 +159,9 @@ pub(super) async fn syncs(service: Arc<Service>) {
     while tasks.join_next().await.is_some() {}
 }
 
+/// Seconds before a connection found locked by another process on this home is tried again.
+const LOCKED_RETRY_S: u32 = 30;
+
 /// One leased sync, start to finish, with its lease renewed while it runs.
 async fn sync_one(
     service: &Arc<Service>,
@@ -178,7 +181,19 @@ async fn sync_one(
                 let handle = tokio::runtime::Handle::current();
                 let flag = stop.clone();
                 let connection = name.to_string();
+                let root = service.home.root().to_path_buf();
                 let ran = tokio::task::spawn_blocking(move || {
+                    // A `credence sync` of this connection on the same home: let it finish and
+                    // look again after a short wait (not a failure; see `cli::lock`).
+                    let _lock = match super::super::lock::try_lock(&root, &job.connection) {
+                        Ok(lock) => lock,
+                        Err(e) => {
+                            let mut skipped =
+                                failed(&job.connection, e.message(), super::super::lock::LOCKED);
+                            skipped.retry_after_s = Some(LOCKED_RETRY_S);
+                            return Ok(skipped);
+                        }
+                    };
                     let mut store = location.open()?;
                     Ok::<_, crate::store::StoreError>(sync_connection_until(
                         &plugin,
