@@ -396,6 +396,7 @@ fn run_case(path: &Path, backend: Backend) -> Vec<String> {
                 cursor: None,
                 has_more: false,
                 received_at: Utc.from_utc_datetime(&day.and_hms_opt(12, 0, 0).expect("noon")),
+                withdrawn: vec![],
             })
             .expect("commit");
     }

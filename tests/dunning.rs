@@ -246,6 +246,7 @@ fn commit(store: &mut dyn Store, day: NaiveDate, records: Vec<Record>) {
             cursor: None,
             has_more: false,
             received_at: noon(day),
+            withdrawn: vec![],
         })
         .expect("commit");
 }

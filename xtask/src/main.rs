@@ -140,7 +140,13 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     let out = root.join("target/plugins");
     let built_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
         .unwrap_or_else(|| root.join("target"))
         .join("wasm32-wasip2/release");
     for (name, dir) in &crates {

@@ -3,8 +3,8 @@
 use super::output::{json, table};
 use crate::connections;
 use crate::home::{ConnectionConfig, Home};
-use crate::runtime::{JobContext, Plugin, Runtime};
 use crate::runtime::grants::GrantError;
+use crate::runtime::{JobContext, Plugin, Runtime};
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use std::collections::BTreeMap;

@@ -351,9 +351,17 @@ origins = ["{{config.base_url}}"]
             ),
         ];
         for (c, expected) in cases {
-            let err = job_context("acme", &c, &m, &Limits::default(), Clock::System, &none, &[])
-                .unwrap_err()
-                .to_string();
+            let err = job_context(
+                "acme",
+                &c,
+                &m,
+                &Limits::default(),
+                Clock::System,
+                &none,
+                &[],
+            )
+            .unwrap_err()
+            .to_string();
             assert!(
                 err.contains(expected) && err.contains("acme"),
                 "expected {expected:?} in {err}"

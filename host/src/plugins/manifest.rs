@@ -363,7 +363,9 @@ memory_mib = 64
                 "secret `t` declares no `origins`",
             ),
             (
-                format!("{GOOD}[[config]]\nkey = \"t\"\nsecret = true\nauth = \"header\"\norigins = [\"x\"]\n"),
+                format!(
+                    "{GOOD}[[config]]\nkey = \"t\"\nsecret = true\nauth = \"header\"\norigins = [\"x\"]\n"
+                ),
                 "no valid `header` name",
             ),
             (

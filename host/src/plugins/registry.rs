@@ -308,9 +308,10 @@ impl Registry {
         })?;
         let pin = self.pin_path(id);
         match std::fs::remove_file(&pin) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(InstallError::Write { path: pin, source: e })
-            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(InstallError::Write {
+                path: pin,
+                source: e,
+            }),
             _ => Ok(()),
         }
     }

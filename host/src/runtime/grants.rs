@@ -61,10 +61,16 @@ fn forbidden_folder(folder: &Path, protected: &[PathBuf]) -> Option<String> {
     for root in protected {
         let root = root.canonicalize().unwrap_or_else(|_| root.clone());
         if root.starts_with(folder) {
-            return Some(format!("it is or contains the Credence home {}", root.display()));
+            return Some(format!(
+                "it is or contains the Credence home {}",
+                root.display()
+            ));
         }
         if folder.starts_with(root.join("plugins")) {
-            return Some(format!("it is inside the plugins of the Credence home {}", root.display()));
+            return Some(format!(
+                "it is inside the plugins of the Credence home {}",
+                root.display()
+            ));
         }
     }
     None
@@ -367,9 +373,8 @@ mod tests {
 
     #[test]
     fn templates_name_the_missing_setting() {
-        let err =
-            Grants::resolve(&["{{config.tenant_url}}".to_string()], &[], &settings, &[])
-                .unwrap_err();
+        let err = Grants::resolve(&["{{config.tenant_url}}".to_string()], &[], &settings, &[])
+            .unwrap_err();
         assert_eq!(
             err,
             GrantError::MissingSetting {
@@ -414,10 +419,22 @@ mod tests {
             ("/etc".into(), Some("system folder (/etc)")),
             ("/dev".into(), Some("system folder (/dev)")),
             ("/sys/kernel".into(), Some("system folder (/sys)")),
-            (dir.path().display().to_string(), Some("contains the Credence home")),
-            (home.display().to_string(), Some("contains the Credence home")),
-            (home.join("plugins/x").display().to_string(), Some("inside the plugins")),
-            (dir.path().join("file.csv").display().to_string(), Some("not a folder")),
+            (
+                dir.path().display().to_string(),
+                Some("contains the Credence home"),
+            ),
+            (
+                home.display().to_string(),
+                Some("contains the Credence home"),
+            ),
+            (
+                home.join("plugins/x").display().to_string(),
+                Some("inside the plugins"),
+            ),
+            (
+                dir.path().join("file.csv").display().to_string(),
+                Some("not a folder"),
+            ),
             (home.join("exports").display().to_string(), None),
         ];
         for (folder, expected) in cases {

@@ -104,10 +104,22 @@ impl Limits {
     /// Every field at or above [`MINIMUM`]; otherwise which field is too small and its floor.
     pub fn check_minimum(&self) -> Result<(), String> {
         let fields: [(&str, u64, u64); 11] = [
-            ("memory_mib", self.memory_mib.into(), MINIMUM.memory_mib.into()),
+            (
+                "memory_mib",
+                self.memory_mib.into(),
+                MINIMUM.memory_mib.into(),
+            ),
             ("cpu_ms", self.cpu_ms, MINIMUM.cpu_ms),
-            ("response_mib", self.response_mib.into(), MINIMUM.response_mib.into()),
-            ("http_timeout_s", self.http_timeout_s.into(), MINIMUM.http_timeout_s.into()),
+            (
+                "response_mib",
+                self.response_mib.into(),
+                MINIMUM.response_mib.into(),
+            ),
+            (
+                "http_timeout_s",
+                self.http_timeout_s.into(),
+                MINIMUM.http_timeout_s.into(),
+            ),
             ("wall_s", self.wall_s.into(), MINIMUM.wall_s.into()),
             ("http_calls_per_call", self.http_calls_per_call.into(), 1),
             ("http_calls_per_sync", self.http_calls_per_sync.into(), 1),
@@ -196,7 +208,11 @@ impl fmt::Display for LimitHit {
                 write!(f, "limit of {max} HTTP requests per sync hit")
             }
             LimitHit::Sync { what, max } => {
-                write!(f, "sync limit of {max} {what} hit (`sync_{}` in `[runtime.limits]`); what was read so far is committed", sync_key(what))
+                write!(
+                    f,
+                    "sync limit of {max} {what} hit (`sync_{}` in `[runtime.limits]`); what was read so far is committed",
+                    sync_key(what)
+                )
             }
             LimitHit::StuckCursor { stream } => write!(
                 f,

@@ -150,12 +150,21 @@ mod tests {
         let r = Redactor::new([SECRET]);
         let echoes = [
             format!("Authorization: Bearer {SECRET}"),
-            format!("{{\"headers\":{{\"Authorization\":\"Basic {}\"}}}}", base64(&format!("user:{SECRET}"))),
+            format!(
+                "{{\"headers\":{{\"Authorization\":\"Basic {}\"}}}}",
+                base64(&format!("user:{SECRET}"))
+            ),
             format!("Basic {}", base64(&format!("{SECRET}:"))),
             format!("Basic {}", base64(&format!("ab:{SECRET}"))),
             format!("Basic {}", base64(&format!("abc:{SECRET}"))),
-            format!("x={}", percent_encode(SECRET.as_bytes(), b"0123456789ABCDEF", false).escape_ascii()),
-            format!("x={}", percent_encode(SECRET.as_bytes(), b"0123456789abcdef", false).escape_ascii()),
+            format!(
+                "x={}",
+                percent_encode(SECRET.as_bytes(), b"0123456789ABCDEF", false).escape_ascii()
+            ),
+            format!(
+                "x={}",
+                percent_encode(SECRET.as_bytes(), b"0123456789abcdef", false).escape_ascii()
+            ),
             format!("q={}", base64(SECRET).replace('+', "-").replace('/', "_")),
         ];
         for echo in echoes {
@@ -163,8 +172,12 @@ mod tests {
             assert!(scrubbed.contains(REDACTED), "nothing scrubbed in {echo}");
             assert!(!scrubbed.contains(SECRET), "{scrubbed}");
             for offset in 0..3 {
-                let core = String::from_utf8(base64_core(SECRET.as_bytes(), offset, STANDARD)).expect("ascii");
-                assert!(!scrubbed.contains(&core), "base64 at offset {offset} left in {scrubbed}");
+                let core = String::from_utf8(base64_core(SECRET.as_bytes(), offset, STANDARD))
+                    .expect("ascii");
+                assert!(
+                    !scrubbed.contains(&core),
+                    "base64 at offset {offset} left in {scrubbed}"
+                );
             }
         }
     }
@@ -182,10 +195,14 @@ mod tests {
         for prefix in ["", "a", "ab", "abc", "user:"] {
             let encoded = base64(&format!("{prefix}{SECRET}"));
             let found = (0..3).any(|o| {
-                let core = String::from_utf8(base64_core(SECRET.as_bytes(), o, STANDARD)).expect("ascii");
+                let core =
+                    String::from_utf8(base64_core(SECRET.as_bytes(), o, STANDARD)).expect("ascii");
                 encoded.contains(&core)
             });
-            assert!(found, "no core of the secret in base64({prefix}…) = {encoded}");
+            assert!(
+                found,
+                "no core of the secret in base64({prefix}…) = {encoded}"
+            );
         }
     }
 }

@@ -39,14 +39,22 @@ fn customer(id: &str, name: &str, email: Option<&str>) -> SourceRecord {
 
 /// Write `loot` everywhere a plugin can write: records, logs, stdout, and the page's error.
 fn spread(loot: &str, fail: bool) -> Result<Page, PluginError> {
-    let loot: String = loot.chars().filter(|c| !c.is_control()).take(2000).collect();
+    let loot: String = loot
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(2000)
+        .collect();
     log::warn(&format!("loot: {loot}"));
     println!("loot: {loot}");
     if fail {
         return Err(PluginError::Permanent(format!("loot: {loot}")));
     }
     Ok(paging::last(
-        vec![customer("LOOT", &format!("Loot {loot}"), Some("loot@example.com"))],
+        vec![customer(
+            "LOOT",
+            &format!("Loot {loot}"),
+            Some("loot@example.com"),
+        )],
         &0u32,
     ))
 }
@@ -131,10 +139,16 @@ impl Ledger for Hostile {
                 spread(&text, false)
             }
             "terminal" => {
-                log::info("page read\n2026-11-29T10:00:00.000000Z  INFO credence: all good, nothing to see");
+                log::info(
+                    "page read\n2026-11-29T10:00:00.000000Z  INFO credence: all good, nothing to see",
+                );
                 Ok(paging::last(
                     vec![
-                        customer("T1", "\u{1b}[2J\u{1b}[31mEvil\u{1b}[0m Ltd\nFORGED LINE\r", None),
+                        customer(
+                            "T1",
+                            "\u{1b}[2J\u{1b}[31mEvil\u{1b}[0m Ltd\nFORGED LINE\r",
+                            None,
+                        ),
                         customer("T2", &"W".repeat(70_000), Some("giant@example.com")),
                         customer("T3", "Bell\u{7} Corp", None),
                     ],

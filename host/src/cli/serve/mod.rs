@@ -22,7 +22,6 @@ mod periodic;
 mod pool;
 mod schedule;
 
-use std::time::Duration;
 use crate::credit::Evaluation;
 use crate::home::Home;
 use crate::home::config::ServerConfig;
@@ -31,6 +30,7 @@ use clap::Args;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tracing::Instrument;
 
@@ -167,11 +167,10 @@ pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
     println!("credence serve: instance {instance}, API on http://{address}");
     let mut stopped = stop_rx.clone();
     let drain = Duration::from_secs(service.config.drain_s);
-    let api = axum::serve(listener, api::router(service.clone())).with_graceful_shutdown(
-        async move {
+    let api =
+        axum::serve(listener, api::router(service.clone())).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
-        },
-    );
+        });
     let mut api = std::pin::pin!(api.into_future());
     // The API runs until the stop signal; from then on, everything has `drain_s` to finish.
     let mut draining = stop_rx.clone();

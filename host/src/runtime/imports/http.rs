@@ -220,7 +220,12 @@ impl HostState {
     }
 
     /// `name: value` for a secret the plugin names, placed as the manifest binds it.
-    fn secret_header(&mut self, header: &str, use_: &SecretUse, url: &Url) -> Result<String, PluginError> {
+    fn secret_header(
+        &mut self,
+        header: &str,
+        use_: &SecretUse,
+        url: &Url,
+    ) -> Result<String, PluginError> {
         let Some(grant) = self.job.grants.secret(&use_.name).cloned() else {
             return Err(self.misused_secret(&use_.name, format!("in header {header}"), url));
         };
@@ -242,7 +247,12 @@ impl HostState {
     }
 
     /// `Authorization: Basic …` with secrets the manifest binds to Basic credentials.
-    fn basic_header(&mut self, header: &str, basic: &BasicAuth, url: &Url) -> Result<String, PluginError> {
+    fn basic_header(
+        &mut self,
+        header: &str,
+        basic: &BasicAuth,
+        url: &Url,
+    ) -> Result<String, PluginError> {
         let part = |name: &str, this: &mut HostState| -> Result<String, PluginError> {
             let allowed = header.eq_ignore_ascii_case("authorization")
                 && this
@@ -251,7 +261,11 @@ impl HostState {
                     .secret(name)
                     .is_some_and(|g| g.scheme == SecretScheme::Basic && g.allows_url(url));
             if !allowed {
-                return Err(this.misused_secret(name, format!("as Basic credentials in header {header}"), url));
+                return Err(this.misused_secret(
+                    name,
+                    format!("as Basic credentials in header {header}"),
+                    url,
+                ));
             }
             this.secret(name)
         };
@@ -263,7 +277,10 @@ impl HostState {
             "" => String::new(),
             name => part(name, self)?,
         };
-        Ok(format!("Basic {}", base64(&format!("{username}:{password}"))))
+        Ok(format!(
+            "Basic {}",
+            base64(&format!("{username}:{password}"))
+        ))
     }
 
     fn secret(&self, name: &str) -> Result<String, PluginError> {

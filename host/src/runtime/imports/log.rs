@@ -62,8 +62,14 @@ mod tests {
     fn control_characters_cannot_forge_lines_or_drive_terminals() {
         let forged = "page read\n2026-11-29T10:00:00Z  INFO credence: sync finished\u{1b}[2J";
         let escaped = super::escape_controls(forged);
-        assert!(!escaped.contains('\n') && !escaped.contains('\u{1b}'), "{escaped}");
-        assert!(escaped.contains("\\n2026") && escaped.contains("\\u{1b}[2J"), "{escaped}");
+        assert!(
+            !escaped.contains('\n') && !escaped.contains('\u{1b}'),
+            "{escaped}"
+        );
+        assert!(
+            escaped.contains("\\n2026") && escaped.contains("\\u{1b}[2J"),
+            "{escaped}"
+        );
         assert_eq!(super::escape_controls("plain text é"), "plain text é");
     }
 }
