@@ -521,9 +521,13 @@ impl Store for PostgresStore {
                 &[&page.connection, &now, &up_kinds, &up_ids, &up_deleted, &up_digests, &up_current],
             )
             .map_err(query("writing a record"))?;
+        }
+        // Cleared even for unchanged records: a record held back (a conflicting repeat, a bad
+        // version) whose good version is the one already stored is settled too.
+        if !ids.is_empty() {
             tx.execute(
                 "DELETE FROM quarantine WHERE connection = $1 AND stream = $2 AND remote_id = ANY($3)",
-                &[&page.connection, &page.stream, &up_ids],
+                &[&page.connection, &page.stream, &ids],
             )
             .map_err(query("clearing quarantine"))?;
         }

@@ -420,6 +420,13 @@ impl Store for SqliteStore {
                     })
                     .optional()
                     .map_err(query("reading a record"))?;
+                // Cleared even when unchanged: a record held back (a conflicting repeat, a bad
+                // version) whose good version is the one already stored is settled too.
+                if quarantined > 0 {
+                    unquarantine
+                        .execute(params![o.connection, page.stream, o.remote_id])
+                        .map_err(query("clearing quarantine"))?;
+                }
                 let change = match (&existing, o.deleted) {
                     (Some((old, _)), _) if *old == hash => {
                         counts.unchanged += 1;
@@ -472,11 +479,6 @@ impl Store for SqliteStore {
                         current
                     ])
                     .map_err(query("writing a record"))?;
-                if quarantined > 0 {
-                    unquarantine
-                        .execute(params![o.connection, page.stream, o.remote_id])
-                        .map_err(query("clearing quarantine"))?;
-                }
             }
             let mut hold = tx
                 .prepare_cached(

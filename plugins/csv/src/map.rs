@@ -46,6 +46,7 @@ fn decimal(table: &Table, cells: &[String], field: &str) -> Result<Option<Decima
 pub fn records(stream: &str, file: &str, table: &Table, rows: Vec<Row>) -> Vec<SourceRecord> {
     let mut out = Vec::new();
     let mut payment_rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let repeated = repeated_ids(stream, table, &rows);
     for row in rows {
         let cells = match row.cells {
             Ok(c) => c,
@@ -67,12 +68,70 @@ pub fn records(stream: &str, file: &str, table: &Table, rows: Vec<Row>) -> Vec<S
             payment_rows.push((row.line, cells));
             continue;
         }
+        if let Some(others) = table
+            .id(&cells)
+            .and_then(|id| repeated.get(id))
+            .filter(|group| group.iter().any(|(_, other)| *other != cells))
+        {
+            let id = table.id(&cells).unwrap_or_default();
+            let lines: Vec<String> = others
+                .iter()
+                .filter(|(line, _)| *line != row.line)
+                .map(|(line, _)| line.to_string())
+                .collect();
+            out.push(SourceRecord::rejected(
+                id,
+                format!(
+                    "{file} line {}: {} {id:?} is also on line {} with different contents; neither row is stored (give each row its own `id`, or a unique `{}`)",
+                    row.line,
+                    table.id_field,
+                    lines.join(", "),
+                    table.id_field,
+                ),
+                raw(table, &cells),
+            ));
+            continue;
+        }
         out.push(one(stream, file, table, row.line, &cells));
     }
     if !payment_rows.is_empty() {
         out.push(payment(file, table, payment_rows));
     }
     out
+}
+
+/// Rows of this page that share an id, by id (payments excepted: a payment spans consecutive
+/// rows of one id by design). Without this the later row would silently replace the earlier,
+/// e.g. a repeated invoice number in an export without an `id` column, and the first customer's
+/// invoice would vanish; rows repeated verbatim are harmless and pass.
+fn repeated_ids(
+    stream: &str,
+    table: &Table,
+    rows: &[Row],
+) -> std::collections::HashMap<String, Vec<(usize, Vec<String>)>> {
+    let mut by_id: std::collections::HashMap<String, Vec<(usize, &Vec<String>)>> =
+        std::collections::HashMap::new();
+    if stream == "payments" {
+        return std::collections::HashMap::new();
+    }
+    for row in rows {
+        if let Ok(cells) = &row.cells
+            && let Some(id) = table.id(cells)
+        {
+            by_id
+                .entry(id.to_string())
+                .or_default()
+                .push((row.line, cells));
+        }
+    }
+    by_id
+        .into_iter()
+        .filter(|(_, group)| group.len() > 1)
+        .map(|(id, group)| {
+            let owned = group.into_iter().map(|(l, c)| (l, c.clone())).collect();
+            (id, owned)
+        })
+        .collect()
 }
 
 fn one(stream: &str, file: &str, table: &Table, line: usize, cells: &[String]) -> SourceRecord {
