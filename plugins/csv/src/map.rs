@@ -28,6 +28,41 @@ fn raw(table: &Table, cells: &[String]) -> Option<String> {
     serde_json::to_string(&object).ok()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_must_be_plain_exact_decimals() {
+        let table = Table::new(
+            "invoices",
+            "invoices.csv",
+            ["number", "customer_id", "issue_date", "currency", "total"]
+                .map(String::from)
+                .to_vec(),
+            &crate::columns::Renames::default(),
+        )
+        .expect("table");
+        let cell = |v: &str| {
+            let cells = ["N1", "C1", "2026-10-01", "EUR", v].map(String::from);
+            decimal(&table, &cells, "total")
+        };
+        assert_eq!(cell("-100.50"), Ok(Some(Decimal::new(-10050, 2))));
+        assert_eq!(cell("0"), Ok(Some(Decimal::ZERO)));
+        for bad in [
+            "1_00.00",
+            "+100.00",
+            "1.2e2",
+            "1,000.00",
+            "1.",
+            ".5",
+            "0.00000000000000000000000000001",
+        ] {
+            assert!(cell(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}
+
 fn truthy(v: Option<&str>) -> bool {
     matches!(
         v.map(str::to_ascii_lowercase).as_deref(),
@@ -35,11 +70,42 @@ fn truthy(v: Option<&str>) -> bool {
     )
 }
 
+/// A cell as an exact decimal in the contract's form (`-?DIGITS(.DIGITS)?`). `Decimal::from_str`
+/// alone would also take `1_00.00` or `+100.00` and round what has too many digits; the
+/// amounts this plugin computes from such a cell would then carry a value the export never
+/// said, so the row is rejected instead.
 fn decimal(table: &Table, cells: &[String], field: &str) -> Result<Option<Decimal>, String> {
-    match table.get(cells, field) {
-        None => Ok(None),
-        Some(text) => Decimal::from_str(text).map(Some).map_err(|_| format!("{field} {text:?} is not a decimal number (use . for decimals, no thousands separators)")),
+    let Some(text) = table.get(cells, field) else {
+        return Ok(None);
+    };
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (unsigned.contains('.') && !digits(frac)) {
+        return Err(format!(
+            "{field} {text:?} is not a decimal number (digits, an optional leading -, . for decimals; no +, exponent or thousands separators)"
+        ));
     }
+    let exact = Decimal::from_str(text).ok().filter(|d| {
+        d.scale() as usize == frac.len()
+            && d.mantissa()
+                .unsigned_abs()
+                .to_string()
+                .trim_start_matches('0')
+                == format!("{int}{frac}").trim_start_matches('0')
+    });
+    match exact {
+        Some(d) => Ok(Some(d)),
+        None => Err(format!(
+            "{field} {text:?} has more digits than can be kept exactly (28)"
+        )),
+    }
+}
+
+/// `a - b`, or why not (a result past what a decimal holds would otherwise abort the plugin).
+fn minus(a: Decimal, b: Decimal, what: &str) -> Result<Decimal, String> {
+    a.checked_sub(b)
+        .ok_or_else(|| format!("{what} is too large to compute"))
 }
 
 /// Map the rows of one page.
@@ -215,12 +281,15 @@ fn document(t: &Table, c: &[String]) -> Result<Document, String> {
     let tax = decimal(t, c, "tax")?;
     let net = match (decimal(t, c, "net")?, tax) {
         (Some(net), _) => net,
-        (None, Some(tax)) => total - tax,
+        (None, Some(tax)) => minus(total, tax, "total - tax")?,
         (None, None) => total,
     };
-    let tax = tax.unwrap_or(total - net);
+    let tax = match tax {
+        Some(tax) => tax,
+        None => minus(total, net, "total - net")?,
+    };
     let prepaid = decimal(t, c, "prepaid")?;
-    let payable = total - prepaid.unwrap_or_default();
+    let payable = minus(total, prepaid.unwrap_or_default(), "total - prepaid")?;
     let totals = Totals {
         line_total: net.to_string(),
         allowance_total: None,

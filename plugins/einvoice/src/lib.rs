@@ -63,9 +63,10 @@ pub fn parse(bytes: &[u8]) -> Result<EInvoice, String> {
             reader.missing.join(", ")
         ));
     }
-    let Some(parsed) = parsed else {
+    let Some(mut parsed) = parsed else {
         return Err("missing mandatory business terms".into());
     };
+    model::plain_amounts(&mut parsed.document);
     match totals::mismatches(&parsed.document) {
         Ok(m) if m.is_empty() => Ok(parsed),
         Ok(m) => Err(format!(
