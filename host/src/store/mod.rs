@@ -93,7 +93,8 @@ pub struct PageCommit {
 /// otherwise let the later occurrence silently replace the earlier one (a repeated invoice
 /// number in an export, a plugin repeating an id), and the earlier customer's invoice would
 /// vanish from its balance. So:
-/// - identical repeats are harmless: the record is kept once, the repeats count as unchanged;
+/// - repeats with the same content are harmless: the record is kept once (its latest
+///   occurrence), the repeats count as unchanged;
 /// - *different* records under one key (or a record whose key was also quarantined in the same
 ///   page) are held back together in one quarantine entry naming every occurrence, and the
 ///   stored version stays as it was: neither silently wins;
@@ -142,11 +143,15 @@ pub(crate) fn settle(page: &PageCommit) -> Settled<'_> {
         let Some(versions) = occurrences.get(&key) else {
             continue;
         };
-        let (_, first) = versions[0];
-        let all_same = versions.iter().all(|(_, r)| *r == first);
+        // The same content (a connector's bookkeeping such as the vendor's update time may
+        // differ): the latest occurrence is kept.
+        let (_, latest) = versions[versions.len() - 1];
+        let all_same = versions
+            .iter()
+            .all(|(_, r)| r.body == latest.body && r.origin.deleted == latest.origin.deleted);
         let also_quarantined = held_at.get(key.1).copied();
         if all_same && also_quarantined.is_none() {
-            settled.records.push(first);
+            settled.records.push(latest);
             settled.repeats += versions.len() as u64 - 1;
             continue;
         }
