@@ -56,7 +56,7 @@ fn job(
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        grants: Grants::resolve(&strings(http), &strings(folders), &lookup).expect("grants"),
+        grants: Grants::resolve(&strings(http), &strings(folders), &lookup, &[]).expect("grants"),
         limits: Limits::default(),
         clock: Clock::System,
     }

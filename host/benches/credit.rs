@@ -130,6 +130,7 @@ fn fill(
                 cursor: None,
                 has_more: true,
                 received_at: received,
+                withdrawn: vec![],
             })
             .expect("commit");
     }

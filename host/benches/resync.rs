@@ -38,7 +38,7 @@ fn job(base_url: &str) -> JobContext {
             },
         ],
         secrets: [("api_token".to_string(), "tok".to_string())].into(),
-        grants: Grants::resolve(&["{{config.base_url}}".to_string()], &[], &lookup)
+        grants: Grants::resolve(&["{{config.base_url}}".to_string()], &[], &lookup, &[])
             .expect("grants"),
         limits: Limits::default(),
         clock: Clock::System,

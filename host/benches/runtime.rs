@@ -48,7 +48,7 @@ fn job(id: &str, base_url: &str, extra: &[(&str, &str)]) -> JobContext {
         connection: "bench".into(),
         config,
         secrets: [("api_token".to_string(), "tok".to_string())].into(),
-        grants: Grants::resolve(&["{{config.base_url}}".to_string()], &[], &lookup)
+        grants: Grants::resolve(&["{{config.base_url}}".to_string()], &[], &lookup, &[])
             .expect("grants"),
         limits: Limits::default(),
         clock: Clock::System,
