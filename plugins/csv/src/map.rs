@@ -28,41 +28,6 @@ fn raw(table: &Table, cells: &[String]) -> Option<String> {
     serde_json::to_string(&object).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_must_be_plain_exact_decimals() {
-        let table = Table::new(
-            "invoices",
-            "invoices.csv",
-            ["number", "customer_id", "issue_date", "currency", "total"]
-                .map(String::from)
-                .to_vec(),
-            &crate::columns::Renames::default(),
-        )
-        .expect("table");
-        let cell = |v: &str| {
-            let cells = ["N1", "C1", "2026-10-01", "EUR", v].map(String::from);
-            decimal(&table, &cells, "total")
-        };
-        assert_eq!(cell("-100.50"), Ok(Some(Decimal::new(-10050, 2))));
-        assert_eq!(cell("0"), Ok(Some(Decimal::ZERO)));
-        for bad in [
-            "1_00.00",
-            "+100.00",
-            "1.2e2",
-            "1,000.00",
-            "1.",
-            ".5",
-            "0.00000000000000000000000000001",
-        ] {
-            assert!(cell(bad).is_err(), "{bad} should be refused");
-        }
-    }
-}
-
 fn truthy(v: Option<&str>) -> bool {
     matches!(
         v.map(str::to_ascii_lowercase).as_deref(),
@@ -418,4 +383,39 @@ fn payment(file: &str, t: &Table, rows: Vec<(usize, Vec<String>)>) -> SourceReco
         );
     }
     SourceRecord::new(id, updated, RecordBody::Payment(p)).with_raw(raw_text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_must_be_plain_exact_decimals() {
+        let table = Table::new(
+            "invoices",
+            "invoices.csv",
+            ["number", "customer_id", "issue_date", "currency", "total"]
+                .map(String::from)
+                .to_vec(),
+            &crate::columns::Renames::default(),
+        )
+        .expect("table");
+        let cell = |v: &str| {
+            let cells = ["N1", "C1", "2026-10-01", "EUR", v].map(String::from);
+            decimal(&table, &cells, "total")
+        };
+        assert_eq!(cell("-100.50"), Ok(Some(Decimal::new(-10050, 2))));
+        assert_eq!(cell("0"), Ok(Some(Decimal::ZERO)));
+        for bad in [
+            "1_00.00",
+            "+100.00",
+            "1.2e2",
+            "1,000.00",
+            "1.",
+            ".5",
+            "0.00000000000000000000000000001",
+        ] {
+            assert!(cell(bad).is_err(), "{bad} should be refused");
+        }
+    }
 }
