@@ -64,6 +64,8 @@ struct CaseCustomer {
     vat: Option<String>,
     segment: Option<String>,
     credit_limit: Option<Decimal>,
+    /// The accounts contact's e-mail address.
+    email: Option<String>,
     #[serde(default = "eur")]
     currency: String,
     #[serde(default, deserialize_with = "some_date")]
@@ -220,7 +222,16 @@ fn records(case: &Case) -> Vec<(NaiveDate, Record)> {
                     legal_name: None,
                     identifiers: c.vat.iter().map(|v| vat(v)).collect(),
                     addresses: vec![],
-                    contacts: vec![],
+                    contacts: c
+                        .email
+                        .iter()
+                        .map(|e| credence::model::Contact {
+                            name: None,
+                            email: Some(e.clone()),
+                            phone: None,
+                            role: Some("accounts".into()),
+                        })
+                        .collect(),
                     language: None,
                     currency: Some(currency(&c.currency)),
                     payment_terms_days: None,
@@ -396,6 +407,7 @@ fn run_case(path: &Path, backend: Backend) -> Vec<String> {
                 cursor: None,
                 has_more: false,
                 received_at: Utc.from_utc_datetime(&day.and_hms_opt(12, 0, 0).expect("noon")),
+                withdrawn: vec![],
             })
             .expect("commit");
     }

@@ -63,6 +63,12 @@ struct Outage {
 #[serde(deny_unknown_fields)]
 struct CaseCustomer {
     id: String,
+    /// The connection of the record (default `books`): another ledger can carry the same
+    /// customer, linked by `vat`.
+    connection: Option<String>,
+    vat: Option<String>,
+    /// A credit limit the ledger sets (EUR).
+    credit_limit: Option<Decimal>,
     name: String,
     email: Option<String>,
     language: Option<String>,
@@ -178,6 +184,8 @@ struct Expect {
     /// Each must appear in the body of the day's messages (rendered).
     #[serde(default)]
     body_contains: Vec<String>,
+    /// When given, exactly the addresses the day's e-mails go to (any order, each once).
+    recipients: Option<Vec<String>>,
 }
 
 const BOOKS: &str = "books";
@@ -197,13 +205,25 @@ fn origin(id: &str) -> Origin {
 }
 
 fn customer(c: &CaseCustomer) -> Record {
+    let mut origin = origin(&c.id);
+    if let Some(connection) = &c.connection {
+        origin.connection = connection.clone();
+    }
     Record {
-        origin: origin(&c.id),
+        origin,
         kind: RecordKind::Customer,
         body: Some(Body::Customer(Customer {
             name: c.name.clone(),
             legal_name: None,
-            identifiers: vec![],
+            identifiers: c
+                .vat
+                .iter()
+                .map(|v| credence::model::Identifier {
+                    scheme: credence::model::IdScheme::Vat,
+                    value: v.clone(),
+                    country: None,
+                })
+                .collect(),
             addresses: c
                 .country
                 .iter()
@@ -228,24 +248,39 @@ fn customer(c: &CaseCustomer) -> Record {
             sales_rep: c.sales_rep.clone(),
             segment: c.segment.clone(),
             parent_remote_id: None,
-            credit_limit: None,
+            credit_limit: c.credit_limit.map(|amount| Money {
+                amount,
+                currency: currency("EUR"),
+            }),
         })),
     }
 }
 
 fn commit(store: &mut dyn Store, day: NaiveDate, records: Vec<Record>) {
-    if records.is_empty() {
-        return;
+    // One page per connection, as a sync commits them.
+    let mut by_connection: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    for r in records {
+        by_connection
+            .entry(r.origin.connection.clone())
+            .or_default()
+            .push(r);
     }
+    for (connection, records) in by_connection {
+        commit_one(store, day, &connection, records);
+    }
+}
+
+fn commit_one(store: &mut dyn Store, day: NaiveDate, connection: &str, records: Vec<Record>) {
     store
         .commit_page(&PageCommit {
-            connection: BOOKS.into(),
+            connection: connection.into(),
             stream: "all".into(),
             records,
             quarantined: vec![],
             cursor: None,
             has_more: false,
             received_at: noon(day),
+            withdrawn: vec![],
         })
         .expect("commit");
 }
@@ -599,6 +634,22 @@ fn run_timeline(path: &Path, backend: Backend) -> Vec<String> {
                     ));
                 }
             }
+            if let Some(recipients) = &e.recipients {
+                let mut got: Vec<String> = plan
+                    .actions
+                    .iter()
+                    .filter(|a| a.channel.as_str() == "email")
+                    .filter_map(|a| a.recipient.clone())
+                    .collect();
+                let mut want = recipients.clone();
+                got.sort();
+                want.sort();
+                if got != want {
+                    failures.push(format!(
+                        "{name} {day}: e-mails to {got:?}, expected {want:?}"
+                    ));
+                }
+            }
             for text in &e.body_contains {
                 if !plan
                     .actions
@@ -714,6 +765,9 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
         packs.insert(case.pack.clone());
         let mut runner = Runner::new(patched_policy(Some(&patch)), Backend::Sqlite);
         let c = CaseCustomer {
+            connection: None,
+            vat: None,
+            credit_limit: None,
             id: "C".into(),
             name: case.name.clone(),
             email: Some("ap@example.com".into()),

@@ -130,6 +130,7 @@ fn fill(
                 cursor: None,
                 has_more: true,
                 received_at: received,
+                withdrawn: vec![],
             })
             .expect("commit");
     }
@@ -214,7 +215,7 @@ fn main() {
         end_to_end.push(t.elapsed());
         assert_eq!(eval.customers.len(), CUSTOMERS);
         let t = Instant::now();
-        book = Some(facts::read(&store, as_of).expect("read"));
+        book = Some(facts::read(&store, as_of, &[]).expect("read"));
         read.push(t.elapsed());
     }
     let peak = sampler.finish();

@@ -42,6 +42,7 @@ fn pages(records: Vec<Record>) -> Vec<PageCommit> {
             cursor: Some(n.to_string()),
             has_more: true,
             received_at: Utc::now(),
+            withdrawn: vec![],
         });
     }
     out

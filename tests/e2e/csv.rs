@@ -342,3 +342,113 @@ fn read_commands_show_open_balances_and_match_their_schemas() {
             .is_valid(&broken)
     );
 }
+
+fn open_balance(home: &TestHome, account: &str) -> serde_json::Value {
+    let one: serde_json::Value =
+        serde_json::from_str(&home.ok(&["customer", account, "--json"])).expect("json");
+    one["open_balances"].clone()
+}
+
+fn quarantine(home: &TestHome) -> Vec<serde_json::Value> {
+    serde_json::from_str::<Vec<serde_json::Value>>(&home.ok(&["quarantine", "--json"]))
+        .expect("json")
+}
+
+#[test]
+fn a_repeated_invoice_number_does_not_take_another_customers_invoice() {
+    // An export without an `id` column: the number is the remote id.
+    let folder = tempfile::tempdir().expect("tempdir");
+    let header = "number,customer_id,issue_date,due_date,currency,total\n";
+    std::fs::write(
+        folder.path().join("customers.csv"),
+        "id,name\nC1,Alpha Ltd\nC2,Beta Ltd\n",
+    )
+    .expect("write");
+    std::fs::write(
+        folder.path().join("invoices.csv"),
+        format!("{header}INV-1,C1,2026-10-01,2026-10-31,EUR,100.00\n"),
+    )
+    .expect("write");
+    let home = home_with_folder(folder.path());
+    sync(&home);
+    let alpha = serde_json::json!([{"currency": "EUR", "amount": "100.00"}]);
+    assert_eq!(open_balance(&home, "shop/C1"), alpha);
+
+    // The next export repeats INV-1 for another customer.
+    std::fs::write(
+        folder.path().join("invoices.csv"),
+        format!(
+            "{header}INV-1,C1,2026-10-01,2026-10-31,EUR,100.00\nINV-2,C2,2026-10-02,2026-11-01,EUR,50.00\nINV-1,C2,2026-10-03,2026-11-02,EUR,7.00\n"
+        ),
+    )
+    .expect("write");
+    let report = sync(&home);
+    assert_eq!(counts(&report, "invoices"), (1, 0, 0, 0, 1));
+    assert_eq!(
+        open_balance(&home, "shop/C1"),
+        alpha,
+        "C1's invoice stays as it was stored"
+    );
+    let held = quarantine(&home);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["remote_id"], "INV-1");
+    let reasons = held[0]["reasons"].to_string();
+    assert!(
+        reasons.contains("invoices.csv line 2") && reasons.contains("invoices.csv line 4"),
+        "both lines are named: {reasons}"
+    );
+    let raw = held[0]["raw"].as_str().unwrap_or_default();
+    assert!(
+        raw.contains("100.00") && raw.contains("7.00"),
+        "both rows are kept: {raw}"
+    );
+
+    // An identical repeat is harmless.
+    std::fs::write(
+        folder.path().join("invoices.csv"),
+        format!(
+            "{header}INV-1,C1,2026-10-01,2026-10-31,EUR,100.00\nINV-2,C2,2026-10-02,2026-11-01,EUR,50.00\nINV-1,C1,2026-10-01,2026-10-31,EUR,100.00\n"
+        ),
+    )
+    .expect("write");
+    sync(&home);
+    assert!(quarantine(&home).is_empty());
+    assert_eq!(open_balance(&home, "shop/C1"), alpha);
+}
+
+#[test]
+fn a_row_that_failed_to_parse_leaves_quarantine_once_the_file_is_fixed() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let header = "number,customer_id,issue_date,currency,total\n";
+    // Line 3 has no number: it can only be keyed by file and line.
+    std::fs::write(
+        folder.path().join("invoices.csv"),
+        format!("{header}INV-1,C1,2026-10-01,EUR,100.00\n,C1,2026-10-02,EUR,5.00\n"),
+    )
+    .expect("write");
+    let home = home_with_folder(folder.path());
+    // `credence read` counts records; the withdrawal marker the file's first page starts with
+    // is not one.
+    let read = home.ok(&["read", "shop", "--stream", "invoices", "--json"]);
+    assert!(
+        read.contains("\"records\": 2") || read.contains("\"records\":2"),
+        "{read}"
+    );
+    assert!(!read.contains("deleted"), "{read}");
+    sync(&home);
+    let held = quarantine(&home);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["remote_id"], "invoices.csv:3");
+
+    std::fs::write(
+        folder.path().join("invoices.csv"),
+        format!("{header}INV-1,C1,2026-10-01,EUR,100.00\nINV-2,C1,2026-10-02,EUR,5.00\n"),
+    )
+    .expect("write");
+    let report = sync(&home);
+    assert_eq!(counts(&report, "invoices"), (1, 0, 1, 0, 0));
+    assert!(
+        quarantine(&home).is_empty(),
+        "the file was read again and parses"
+    );
+}

@@ -504,3 +504,73 @@ fn deliver_fails_while_the_relay_is_down_and_retries_after_the_backoff_in_real_t
         "{entries:?}"
     );
 }
+
+#[test]
+fn a_ledger_carrying_a_customers_vat_number_does_not_take_over_its_reminders_or_limit() {
+    let home = shop(&repo("plugins/csv/sample"));
+    // Another connection (named to sort first) with Atelier Dupont's VAT number, its own
+    // address and a limit of EUR 1.
+    let other = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        other.path().join("customers.csv"),
+        "id,name,vat_number,country,email,credit_limit,currency\n\
+         X1,Atelier Dupont,FR40303265045,FR,pay@attacker.example,1,EUR\n",
+    )
+    .expect("write");
+    home.add_csv_connection("aaa", other.path());
+    ok(&home, &["sync"]);
+
+    let plan: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["dunning", "--dry-run", "--json"])).expect("json");
+    let recipients: Vec<&str> = plan["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|a| a["customer_name"] == "Atelier Dupont" && a["channel"] == "email")
+        .filter_map(|a| a["recipient"].as_str())
+        .collect();
+    assert!(!recipients.is_empty(), "{plan}");
+    assert!(
+        recipients
+            .iter()
+            .all(|r| *r == "compta@atelier-dupont.example"),
+        "reminders still go to the customer's own address: {recipients:?}"
+    );
+
+    let account: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["customer", "shop/C001", "--json"])).expect("json");
+    assert_eq!(account["speaker"]["connection"], "shop", "{account}");
+    assert_eq!(account["speaker"]["because"], "open-invoices");
+    let conflicts = account["contact_conflicts"].as_array().expect("conflicts");
+    let fields: Vec<&str> = conflicts
+        .iter()
+        .filter_map(|c| c["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["email", "credit-limit"], "{account}");
+    assert_eq!(conflicts[0]["other"], "aaa/X1");
+    assert_eq!(conflicts[0]["used"], "compta@atelier-dupont.example");
+    let human = ok(&home, &["customer", "shop/C001"]);
+    assert!(
+        human.contains("CONFLICT email: aaa/X1 gives pay@attacker.example"),
+        "{human}"
+    );
+
+    let decisions: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["evaluate", "--json"])).expect("json");
+    let dupont = decisions["customers"]
+        .as_array()
+        .expect("customers")
+        .iter()
+        .find(|d| d["name"] == "Atelier Dupont")
+        .cloned()
+        .expect("Atelier Dupont");
+    // The sample's Atelier Dupont is 42 days overdue (its own hold); the limit is its ledger's.
+    assert_eq!(dupont["limit"], "20000.00", "{dupont}");
+    let codes: Vec<&str> = dupont["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|a| a["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"contact-conflict"), "{dupont}");
+}

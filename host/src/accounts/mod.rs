@@ -150,6 +150,137 @@ pub fn link(customers: &[Record]) -> Vec<Account> {
     accounts
 }
 
+/// The connection that speaks for an account: its customer record gives the contact details
+/// (who receives reminders) and the ledger credit limit.
+///
+/// Accounts are linked by legal identifiers, which any ledger can carry: a record in another
+/// connection with a victim's VAT number joins the victim's account. If contact data and limits
+/// were taken from whichever linked record came first (or the lowest limit of all), that
+/// record could redirect reminders to its own address or put the account on hold with a limit
+/// of 1. So one connection speaks for each account, chosen by configuration or by where the
+/// account's business is, never by who linked last; what the others say is shown as a
+/// [`ContactConflict`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Speaker {
+    pub connection: String,
+    /// `primary` (named in the policy's `[accounts] primary_connections`), `open-invoices`
+    /// (holds the most open invoices of the account), `only-ledger` or `first-member` (no
+    /// open invoices anywhere: the member whose key sorts first).
+    pub because: String,
+}
+
+/// Choose the speaker among the connections of an account's members (in member key order):
+/// the first of `primary` that is one of them; else the one holding the most open invoices
+/// (`open_invoices`, ties to the earlier member); else the first member's.
+pub fn speaker<'a>(
+    connections: impl IntoIterator<Item = &'a str>,
+    primary: &[String],
+    open_invoices: impl Fn(&str) -> u32,
+) -> Option<Speaker> {
+    let mut distinct: Vec<&str> = Vec::new();
+    for c in connections {
+        if !distinct.contains(&c) {
+            distinct.push(c);
+        }
+    }
+    let first = *distinct.first()?;
+    let chosen = |connection: &str, because: &str| Speaker {
+        connection: connection.to_string(),
+        because: because.to_string(),
+    };
+    if let Some(p) = primary.iter().find(|p| distinct.contains(&p.as_str())) {
+        return Some(chosen(p, "primary"));
+    }
+    if distinct.len() == 1 {
+        return Some(chosen(first, "only-ledger"));
+    }
+    let mut best: Option<(&str, u32)> = None;
+    for c in &distinct {
+        let n = open_invoices(c);
+        if n > 0 && best.is_none_or(|(_, m)| n > m) {
+            best = Some((c, n));
+        }
+    }
+    Some(match best {
+        Some((c, _)) => chosen(c, "open-invoices"),
+        None => chosen(first, "first-member"),
+    })
+}
+
+/// A linked record from another connection that says something else about who to write to or
+/// how much credit the ledger allows. It is shown, and raised as an alert; it never replaces
+/// what the speaker says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ContactConflict {
+    /// `email` or `credit-limit`.
+    pub field: String,
+    /// What is used, and from which record (`None`: the speaker's records say nothing).
+    pub used: Option<String>,
+    pub used_from: Option<String>,
+    /// The linked record that says otherwise, and what it says.
+    pub other: String,
+    pub value: String,
+}
+
+/// The e-mail address a customer record gives (the first contact with one).
+pub fn email_of(c: &crate::model::Customer) -> Option<&str> {
+    c.contacts
+        .iter()
+        .filter_map(|p| p.email.as_deref())
+        .map(str::trim)
+        .find(|e| !e.is_empty())
+}
+
+/// Where the other members of an account disagree with the speaker's records on the e-mail
+/// address or the ledger credit limit. `members` are (member key, connection, record), in
+/// member key order.
+pub fn contact_conflicts(
+    members: &[(String, &str, &crate::model::Customer)],
+    speaker: &str,
+) -> Vec<ContactConflict> {
+    let own = members.iter().filter(|(_, c, _)| *c == speaker);
+    let used_email = own
+        .clone()
+        .find_map(|(key, _, c)| email_of(c).map(|e| (key.clone(), e.to_string())));
+    let used_limit = own.clone().find_map(|(key, _, c)| {
+        c.credit_limit
+            .as_ref()
+            .map(|m| (key.clone(), format!("{} {}", m.amount, m.currency)))
+    });
+    let mut out = Vec::new();
+    for (key, connection, c) in members {
+        if *connection == speaker {
+            continue;
+        }
+        if let Some(email) = email_of(c)
+            && used_email
+                .as_ref()
+                .is_none_or(|(_, used)| !used.eq_ignore_ascii_case(email))
+        {
+            out.push(ContactConflict {
+                field: "email".into(),
+                used: used_email.as_ref().map(|(_, e)| e.clone()),
+                used_from: used_email.as_ref().map(|(k, _)| k.clone()),
+                other: key.clone(),
+                value: email.to_string(),
+            });
+        }
+        if let Some(limit) = &c.credit_limit {
+            let value = format!("{} {}", limit.amount, limit.currency);
+            if used_limit.as_ref().is_none_or(|(_, used)| *used != value) {
+                out.push(ContactConflict {
+                    field: "credit-limit".into(),
+                    used: used_limit.as_ref().map(|(_, l)| l.clone()),
+                    used_from: used_limit.as_ref().map(|(k, _)| k.clone()),
+                    other: key.clone(),
+                    value,
+                });
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,7 +73,11 @@ pub async fn list(home: &Home, as_json: bool) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn show(home: &Home, id: &str, as_json: bool) -> anyhow::Result<ExitCode> {
-    let customer = find(views::customers(store(home)?.as_ref())?, id)?;
+    let (policy, _) = super::credit::policy(home)?;
+    let customer = find(
+        views::customers_with(store(home)?.as_ref(), &policy.accounts.primary_connections)?,
+        id,
+    )?;
     if as_json {
         json(&customer)?;
         return Ok(ExitCode::SUCCESS);
@@ -101,6 +105,35 @@ pub async fn show(home: &Home, id: &str, as_json: bool) -> anyhow::Result<ExitCo
             safe(&l.from),
             safe(&l.to),
             safe(&l.because)
+        );
+    }
+    if let Some(s) = customer
+        .speaker
+        .as_ref()
+        .filter(|_| !customer.links.is_empty())
+    {
+        println!(
+            "Contact details and the ledger credit limit come from connection {} ({}).",
+            s.connection,
+            match s.because.as_str() {
+                "primary" => "named in the policy's [accounts] primary_connections",
+                "open-invoices" => "it holds most of the open invoices",
+                "only-ledger" => "the only ledger",
+                _ => "no open invoices anywhere: the first record",
+            }
+        );
+    }
+    for c in &customer.contact_conflicts {
+        println!(
+            "CONFLICT {}: {} gives {}, but {} is used{}; check the link (the policy's [accounts] primary_connections says which ledger to trust)",
+            c.field,
+            c.other,
+            c.value,
+            c.used.as_deref().unwrap_or("nothing"),
+            c.used_from
+                .as_deref()
+                .map(|f| format!(" (from {f})"))
+                .unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)

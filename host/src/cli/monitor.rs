@@ -394,6 +394,7 @@ pub(super) async fn monitor(
                 cursor: Some(today.to_string()),
                 has_more: false,
                 received_at: clock.now(),
+                withdrawn: vec![],
             })?;
             outcomes.push(outcome);
         }

@@ -93,12 +93,16 @@ fn read_connection(
             match session.read(&stream, report.cursor.as_deref()) {
                 Ok(page) => {
                     report.pages += 1;
-                    report.records += page.records.len() as u64;
                     for record in &page.records {
                         if print_records {
                             let line = serde_json::json!({"connection": connection, "stream": stream, "record": record});
                             super::output::json_line(&line);
                         }
+                        // A withdrawal marker (`FILE:*`) is bookkeeping, not a record.
+                        if crate::normalize::withdrawal(record).is_some() {
+                            continue;
+                        }
+                        report.records += 1;
                         *report
                             .kinds
                             .entry(if record.deleted {

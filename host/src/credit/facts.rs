@@ -3,7 +3,9 @@
 //! credit, the reports and promises that belong to each account. Reading is the only part of
 //! an evaluation that touches the store; everything after is a pure function of these facts.
 
-use crate::accounts::{Account, link, matching_key};
+use crate::accounts::{
+    Account, ContactConflict, Speaker, contact_conflicts, link, matching_key, speaker,
+};
 use crate::model::{
     Body, CreditReport, Currency, DocumentKind, DocumentStatus, Promise, Record, RecordKind,
 };
@@ -20,10 +22,14 @@ pub struct AccountFacts {
     /// Every `CONNECTION/REMOTE-ID` of the account.
     pub members: Vec<String>,
     pub segment: Option<String>,
-    /// The lowest credit limit its ledgers set on its customer records.
+    /// The lowest credit limit the speaker's customer records set (see [`Speaker`]).
     pub ledger_limit: Option<crate::model::Money>,
-    /// Who to write to and in which language (the first customer record that says).
+    /// Who to write to and in which language: the speaker's first customer record that says.
     pub contact: ContactFacts,
+    /// The connection whose records give `contact` and `ledger_limit`.
+    pub speaker: Option<Speaker>,
+    /// Linked records of other connections that say otherwise (shown, never used).
+    pub conflicts: Vec<ContactConflict>,
 }
 
 /// How to reach an account, from its customer records.
@@ -244,15 +250,17 @@ impl Book {
     }
 }
 
-/// Read the book as it stood at the end of `as_of`.
-pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
+/// Read the book as it stood at the end of `as_of`. `primary` is the policy's
+/// `[accounts] primary_connections`: which connection speaks for an account (its contact
+/// details and ledger limit) when several ledgers share it.
+pub fn read(store: &dyn Store, as_of: NaiveDate, primary: &[String]) -> Result<Book, StoreError> {
     let at = end_of(as_of);
     let customers = store.records_as_of(RecordKind::Customer, at)?;
     let linked = link(&customers);
     let dir = Directory::new(&linked, &customers);
     let mut segments: HashMap<u32, String> = HashMap::new();
-    let mut ledger_limits: HashMap<u32, crate::model::Money> = HashMap::new();
-    let mut contacts: HashMap<u32, ContactFacts> = HashMap::new();
+    // Each account's customer records, in member key order.
+    let mut records_of: HashMap<u32, Vec<(String, &str, &crate::model::Customer)>> = HashMap::new();
     for r in &customers {
         let (Some(Body::Customer(c)), Some(i)) =
             (&r.body, dir.find(&r.origin.connection, &r.origin.remote_id))
@@ -262,35 +270,14 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
         if let Some(segment) = &c.segment {
             segments.entry(i).or_insert_with(|| segment.clone());
         }
-        let contact = contacts.entry(i).or_default();
-        let first = |slot: &mut Option<String>, value: Option<&String>| {
-            if slot.is_none() {
-                *slot = value.filter(|v| !v.trim().is_empty()).cloned();
-            }
-        };
-        let person = c
-            .contacts
-            .iter()
-            .find(|p| p.email.is_some())
-            .or(c.contacts.first());
-        first(&mut contact.email, person.and_then(|p| p.email.as_ref()));
-        first(
-            &mut contact.phone,
-            c.contacts.iter().find_map(|p| p.phone.as_ref()),
-        );
-        first(&mut contact.person, person.and_then(|p| p.name.as_ref()));
-        first(&mut contact.language, c.language.as_ref());
-        first(
-            &mut contact.country,
-            c.addresses.iter().find_map(|a| a.country.as_ref()),
-        );
-        first(&mut contact.sales_rep, c.sales_rep.as_ref());
-        if let Some(limit) = c.credit_limit {
-            let slot = ledger_limits.entry(i).or_insert(limit);
-            if limit.currency == slot.currency && limit.amount < slot.amount {
-                *slot = limit;
-            }
-        }
+        records_of.entry(i).or_default().push((
+            format!("{}/{}", r.origin.connection, r.origin.remote_id),
+            r.origin.connection.as_str(),
+            c,
+        ));
+    }
+    for list in records_of.values_mut() {
+        list.sort_by(|a, b| a.0.cmp(&b.0));
     }
     let mut book = Book {
         accounts: linked
@@ -301,8 +288,10 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
                 name: a.name.clone(),
                 members: a.members.iter().map(|m| m.key()).collect(),
                 segment: segments.remove(&(i as u32)),
-                ledger_limit: ledger_limits.remove(&(i as u32)),
-                contact: contacts.remove(&(i as u32)).unwrap_or_default(),
+                ledger_limit: None,
+                contact: ContactFacts::default(),
+                speaker: None,
+                conflicts: Vec::new(),
             })
             .collect(),
         ..Book::default()
@@ -322,6 +311,8 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
             segment: None,
             ledger_limit: None,
             contact: ContactFacts::default(),
+            speaker: None,
+            conflicts: Vec::new(),
         });
         dir.insert(connection, customer, i);
         i
@@ -436,6 +427,46 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     book.allocations = allocations;
     book.credits.extend(credits);
 
+    // Who speaks for each account: its contact details and ledger limit come from one
+    // connection (see `accounts::Speaker`). Open invoices are counted only for accounts that
+    // several connections share.
+    let shared: std::collections::HashSet<u32> = records_of
+        .iter()
+        .filter(|(_, list)| list.iter().any(|(_, c, _)| *c != list[0].1))
+        .map(|(i, _)| *i)
+        .collect();
+    let mut open_by: HashMap<(u32, String), u32> = HashMap::new();
+    if !shared.is_empty() {
+        for inv in book.invoices.iter().filter(|i| i.is_open()) {
+            if shared.contains(&inv.account) {
+                let (start, len) = (inv.key.0 as usize, inv.key.1 as usize);
+                let key = book.keys.get(start..start + len).unwrap_or_default();
+                let connection = key.split_once('/').map_or(key, |(c, _)| c);
+                *open_by
+                    .entry((inv.account, connection.to_string()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    for (i, list) in &records_of {
+        let Some(chosen) = speaker(list.iter().map(|(_, c, _)| *c), primary, |c| {
+            open_by.get(&(*i, c.to_string())).copied().unwrap_or(0)
+        }) else {
+            continue;
+        };
+        let own: Vec<&crate::model::Customer> = list
+            .iter()
+            .filter(|(_, c, _)| *c == chosen.connection)
+            .map(|(_, _, c)| *c)
+            .collect();
+        if let Some(account) = book.accounts.get_mut(*i as usize) {
+            account.contact = contact_from(&own);
+            account.ledger_limit = lowest_limit(&own);
+            account.conflicts = contact_conflicts(list, &chosen.connection);
+            account.speaker = Some(chosen);
+        }
+    }
+
     book.reports = reports(store.versions(RecordKind::CreditReport, at)?, &dir);
     let members = book.members();
     let mut promises = Vec::new();
@@ -455,6 +486,53 @@ pub fn read(store: &dyn Store, as_of: NaiveDate) -> Result<Book, StoreError> {
     book.promises = promises;
     book.unmatched_promises = unmatched;
     Ok(book)
+}
+
+/// How to reach an account, from its speaker's customer records: each detail from the first
+/// record that gives it.
+fn contact_from(records: &[&crate::model::Customer]) -> ContactFacts {
+    let mut contact = ContactFacts::default();
+    let first = |slot: &mut Option<String>, value: Option<&String>| {
+        if slot.is_none() {
+            *slot = value.filter(|v| !v.trim().is_empty()).cloned();
+        }
+    };
+    for c in records {
+        let person = c
+            .contacts
+            .iter()
+            .find(|p| p.email.is_some())
+            .or(c.contacts.first());
+        first(&mut contact.email, person.and_then(|p| p.email.as_ref()));
+        first(
+            &mut contact.phone,
+            c.contacts.iter().find_map(|p| p.phone.as_ref()),
+        );
+        first(&mut contact.person, person.and_then(|p| p.name.as_ref()));
+        first(&mut contact.language, c.language.as_ref());
+        first(
+            &mut contact.country,
+            c.addresses.iter().find_map(|a| a.country.as_ref()),
+        );
+        first(&mut contact.sales_rep, c.sales_rep.as_ref());
+    }
+    contact
+}
+
+/// The lowest credit limit the speaker's records set (in the currency of the first that sets
+/// one).
+fn lowest_limit(records: &[&crate::model::Customer]) -> Option<crate::model::Money> {
+    let mut lowest: Option<crate::model::Money> = None;
+    for limit in records.iter().filter_map(|c| c.credit_limit) {
+        match &mut lowest {
+            None => lowest = Some(limit),
+            Some(slot) if limit.currency == slot.currency && limit.amount < slot.amount => {
+                *slot = limit;
+            }
+            Some(_) => {}
+        }
+    }
+    lowest
 }
 
 /// The latest version of each report with the one before it, matched to an account by legal

@@ -32,7 +32,7 @@ pub fn evaluate(
     policy: &Policy,
     as_of: NaiveDate,
 ) -> Result<Evaluation, StoreError> {
-    let book = facts::read(store, as_of)?;
+    let book = facts::read(store, as_of, &policy.accounts.primary_connections)?;
     Ok(rules::evaluate(&book, policy, as_of))
 }
 

@@ -259,6 +259,29 @@ pub struct Policy {
     /// The reminder ladder; a policy written before dunning existed gets the default one.
     #[serde(default)]
     pub dunning: crate::dunning::DunningPolicy,
+    /// Which ledger speaks for a customer that several ledgers share. Left out of the
+    /// policy's fingerprint while empty, so policies without it keep their version.
+    #[serde(default, skip_serializing_if = "AccountsPolicy::is_empty")]
+    pub accounts: AccountsPolicy,
+}
+
+/// `[accounts]`: customer records of several connections linked into one account by a legal
+/// identifier take their contact details (the reminder recipient) and the ledger credit limit
+/// from one connection only: the first of `primary_connections` the account has a record in;
+/// otherwise the connection holding most of its open invoices. What other linked records say
+/// is shown as a conflict and raised as an alert, never used (see `accounts::Speaker`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsPolicy {
+    /// Connection names, most trusted first.
+    #[serde(default)]
+    pub primary_connections: Vec<String>,
+}
+
+impl AccountsPolicy {
+    pub fn is_empty(&self) -> bool {
+        self.primary_connections.is_empty()
+    }
 }
 
 /// Why a policy file cannot be used.

@@ -141,6 +141,37 @@ fn money(amount: Decimal, currency: Currency) -> Amount {
     Amount(amount, currency)
 }
 
+/// Alerts for linked records of other ledgers that disagree with the one speaking for the
+/// account: another e-mail address (a link that would change who gets reminders) or another
+/// credit limit. They show as long as the disagreement lasts; nothing is switched meanwhile.
+fn conflict_alerts(account: &super::facts::AccountFacts, as_of: NaiveDate) -> Vec<Alert> {
+    let Some(speaker) = &account.speaker else {
+        return Vec::new();
+    };
+    account
+        .conflicts
+        .iter()
+        .map(|c| {
+            let used = match (&c.used, &c.used_from) {
+                (Some(v), Some(from)) => format!("{v} from {from}"),
+                _ => format!("nothing (the {} records give none)", speaker.connection),
+            };
+            let (code, what) = match c.field.as_str() {
+                "email" => ("contact-conflict", "e-mail address"),
+                _ => ("ledger-limit-conflict", "credit limit"),
+            };
+            Alert {
+                code,
+                recorded: as_of,
+                sentence: format!(
+                    "{} is linked to this account and gives the {what} {}; Credence keeps using {used} (connection {} speaks for the account: {}). Check the link; to trust another ledger, list it in the policy's [accounts] primary_connections",
+                    c.other, c.value, speaker.connection, speaker.because
+                ),
+            }
+        })
+        .collect()
+}
+
 /// Alerts from the change between a report and the version it replaced (or, for a first
 /// report, the events it brings), shown while the change is within the alert window.
 fn alerts(fact: &ReportFact, policy: &Policy, as_of: NaiveDate) -> Vec<Alert> {
@@ -380,6 +411,9 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
     for fact in &book.reports {
         per_account[fact.account as usize].push(fact);
         alert_lists[fact.account as usize].extend(alerts(fact, policy, as_of));
+    }
+    for (i, account) in book.accounts.iter().enumerate() {
+        alert_lists[i].extend(conflict_alerts(account, as_of));
     }
     for facts in &mut per_account {
         facts.sort_by(|a, b| {

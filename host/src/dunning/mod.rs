@@ -61,7 +61,7 @@ pub fn plan_actions(
     as_of: NaiveDate,
     webhook: bool,
 ) -> Result<Plan, StoreError> {
-    let book = facts::read(store, as_of)?;
+    let book = facts::read(store, as_of, &policy.accounts.primary_connections)?;
     let history = store.dunning_history()?;
     let disputes = store.disputes()?;
     let plans = store.payment_plans()?;

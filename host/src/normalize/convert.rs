@@ -58,16 +58,10 @@ impl Problems {
     }
 
     pub fn decimal(&mut self, field: impl FieldName, text: &str) -> Option<Decimal> {
-        let t = text.trim();
-        let parsed = if t.contains(['e', 'E']) {
-            Decimal::from_scientific(t)
-        } else {
-            Decimal::from_str(t)
-        };
-        match parsed {
+        match exact_decimal(text) {
             Ok(d) => Some(d),
-            Err(_) => {
-                self.push(&field.name(), &format!("{text:?} is not a decimal number"));
+            Err(why) => {
+                self.push(&field.name(), &format!("{text:?} {why}"));
                 None
             }
         }
@@ -135,6 +129,44 @@ impl Problems {
             currency: currency?,
         })
     }
+}
+
+/// The contract's decimal (`types.wit`: "1234.50", "-3"; no exponent, no thousands separator),
+/// exactly, or why not. Only `-?DIGITS(.DIGITS)?` is accepted (surrounding spaces aside): Rust's
+/// parsers would also take `1_00.00`, `+100.00` or `1.2e2`, which no ledger writes and which
+/// hide a connector's mistake; and a value with more digits than a `Decimal` keeps (28) would
+/// be rounded without a word, so it is refused instead.
+pub fn exact_decimal(text: &str) -> Result<Decimal, String> {
+    const FORM: &str = "is not a decimal number as the contract writes it: digits, an optional leading `-` and `.` with decimals, e.g. -1234.50 (no `+`, exponent, separators or spaces inside)";
+    let t = text.trim();
+    let unsigned = t.strip_prefix('-').unwrap_or(t);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (unsigned, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (unsigned.contains('.') && !digits(frac)) {
+        return Err(FORM.into());
+    }
+    let inexact = || {
+        format!(
+            "has more digits than Credence keeps exactly ({} decimal places, 28 significant digits); it would be rounded, so it is refused",
+            Decimal::MAX_SCALE
+        )
+    };
+    if frac.len() > Decimal::MAX_SCALE as usize {
+        return Err(inexact());
+    }
+    let parsed = Decimal::from_str(t).map_err(|_| inexact())?;
+    // The parser rounds what does not fit: compare its digits with the text's.
+    let wanted = format!("{int}{frac}");
+    let kept = parsed.mantissa().unsigned_abs().to_string();
+    if parsed.scale() as usize != frac.len()
+        || wanted.trim_start_matches('0') != kept.trim_start_matches('0')
+    {
+        return Err(inexact());
+    }
+    Ok(parsed)
 }
 
 pub fn kind_of(body: &wit::RecordBody) -> RecordKind {

@@ -34,6 +34,23 @@ pub fn stream_kind(stream: &str) -> Option<RecordKind> {
     }
 }
 
+/// The source a record withdraws, if it is a withdrawal: a deletion whose remote id is
+/// `SOURCE:*` (no body). A connector that reads files keys the rows it cannot parse by location,
+/// `SOURCE:LINE`, because such a row has no usable id; once the file is fixed nothing would
+/// ever clear those entries, since the fixed row comes back under its real id. So a connector
+/// that reads a source again from its start sends this marker first, and the store drops the
+/// stream's `SOURCE:LINE` entries; whatever is still broken is quarantined again by the same
+/// read. It is never stored as a record.
+pub fn withdrawal(record: &SourceRecord) -> Option<&str> {
+    if !record.deleted || record.body.is_some() {
+        return None;
+    }
+    record
+        .remote_id
+        .strip_suffix(":*")
+        .filter(|source| !source.is_empty())
+}
+
 /// Normalize and validate one record of `stream` from `connection`.
 pub fn normalize(
     connection: &str,

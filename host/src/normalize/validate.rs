@@ -1,5 +1,6 @@
 //! Rules every normalized record must satisfy. Amounts compare within the currency's rounding:
-//! equal once both are rounded to the minor unit.
+//! equal once both are rounded to the minor unit; the amounts themselves must be exact in their
+//! currency (`CR-MINOR-UNIT`), never rounded on the way in.
 //!
 //! Documents follow the EN 16931 business rules on totals (BR-CO-10 to BR-CO-16); payments must
 //! not allocate more than they are; dates must be in order.
@@ -47,10 +48,41 @@ fn same(c: &Currency, a: Decimal, b: Decimal) -> bool {
     c.round(a) == c.round(b)
 }
 
+/// An amount that goes into balances, reminders and fees must be exact in its currency: the
+/// rules above compare within the minor unit, so `100.004 EUR` would pass them and then be
+/// carried (and eventually rounded somewhere) as something the ledger never said. Trailing
+/// zeros are fine (`100.000` EUR is `100.00`).
+fn finer_than_currency(out: &mut Vec<Problem>, c: &Currency, what: &str, amount: Decimal) {
+    let places = amount.normalize().scale();
+    if places > c.minor_units() {
+        out.push(problem(
+            "CR-MINOR-UNIT",
+            format!(
+                "{what} is {amount} {c}, with {places} decimal places; {c} has {}, and Credence does not round amounts: send the amount as the ledger books it",
+                c.minor_units()
+            ),
+        ));
+    }
+}
+
 fn document(d: &Document) -> Vec<Problem> {
     let mut out = Vec::new();
     let c = &d.currency;
     let t = &d.totals;
+    for (what, amount) in [
+        ("totals.line-total", t.line_total),
+        ("totals.allowance-total", t.allowance_total),
+        ("totals.charge-total", t.charge_total),
+        ("totals.tax-exclusive", t.tax_exclusive),
+        ("totals.tax-total", t.tax_total),
+        ("totals.tax-inclusive", t.tax_inclusive),
+        ("totals.prepaid", t.prepaid),
+        ("totals.rounding", t.rounding),
+        ("totals.payable", t.payable),
+        ("amount-outstanding", d.amount_outstanding),
+    ] {
+        finer_than_currency(&mut out, c, what, amount);
+    }
     let mut check =
         |rule: &'static str, what: &str, stated: Decimal, computed: Decimal, how: &str| {
             if !same(c, stated, computed) {
@@ -155,7 +187,14 @@ fn document(d: &Document) -> Vec<Problem> {
 fn payment(p: &Payment) -> Vec<Problem> {
     let mut out = Vec::new();
     let c = &p.amount.currency;
+    finer_than_currency(&mut out, c, "amount", p.amount.amount);
     for (i, a) in p.allocations.iter().enumerate() {
+        finer_than_currency(
+            &mut out,
+            c,
+            &format!("allocations[{}].amount", i + 1),
+            a.amount,
+        );
         if a.amount <= Decimal::ZERO {
             out.push(problem(
                 "CR-ALLOCATION",

@@ -120,32 +120,133 @@ fn upserts_are_idempotent_deletions_leave_tombstones_and_history_replays() {
 }
 
 #[test]
-fn a_record_repeated_within_a_page_is_stored_once_per_change() {
+fn identical_repeats_in_a_page_are_stored_once() {
     Backends::each(|store| {
         let counts = store
             .commit_page(&page(
                 vec![
                     customer("1", "Acme", false),
-                    customer("1", "Acme Ltd", false),
-                    customer("1", "Acme Ltd", false),
+                    customer("1", "Acme", false),
+                    customer("2", "Beta", false),
                 ],
                 "c",
                 1,
             ))
             .expect("commit");
-        assert_eq!((counts.new, counts.updated, counts.unchanged), (1, 1, 1));
+        assert_eq!((counts.new, counts.updated, counts.unchanged), (2, 0, 1));
         let versions = store
             .versions(RecordKind::Customer, evening(31))
             .expect("versions");
         assert_eq!(versions.len(), 2);
+        assert!(store.quarantine().expect("quarantine").is_empty());
+    });
+}
+
+#[test]
+fn different_records_under_one_key_in_a_page_are_held_together_and_the_stored_one_stays() {
+    Backends::each(|store| {
+        store
+            .commit_page(&page(vec![customer("1", "Acme", false)], "1", 1))
+            .expect("commit");
+        let counts = store
+            .commit_page(&page(
+                vec![
+                    customer("1", "Acme Ltd", false),
+                    customer("2", "Beta", false),
+                    customer("1", "Mallory", false),
+                ],
+                "2",
+                2,
+            ))
+            .expect("commit");
+        assert_eq!((counts.new, counts.updated, counts.quarantined), (1, 0, 1));
         assert_eq!(
             names(
                 store
-                    .records_as_of(RecordKind::Customer, evening(1))
+                    .records_as_of(RecordKind::Customer, evening(2))
                     .expect("as of")
             ),
-            ["Acme Ltd"]
+            ["Acme", "Beta"],
+            "neither version replaced the stored one"
         );
+        let held = store.quarantine().expect("quarantine");
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert_eq!(held[0].remote_id, "1");
+        let reasons = held[0].reasons.join("; ");
+        assert!(reasons.contains("\"1\""), "{reasons}");
+        assert!(
+            reasons.contains("#1, #3"),
+            "names both occurrences: {reasons}"
+        );
+        let raw = held[0].raw.as_deref().unwrap_or_default();
+        assert!(
+            raw.contains("Acme Ltd") && raw.contains("Mallory"),
+            "both versions are kept: {raw}"
+        );
+        // The next page with one version settles it and clears the quarantine, even when that
+        // version is the one already stored.
+        store
+            .commit_page(&page(vec![customer("1", "Acme", false)], "3", 3))
+            .expect("commit");
+        assert!(store.quarantine().expect("quarantine").is_empty());
+    });
+}
+
+#[test]
+fn a_record_whose_key_is_also_quarantined_in_the_page_is_held_with_it() {
+    Backends::each(|store| {
+        let mut mixed = page(vec![customer("1", "Acme", false)], "1", 1);
+        mixed.quarantined.push(Quarantined {
+            connection: "books".into(),
+            stream: "customers".into(),
+            remote_id: "1".into(),
+            reasons: vec!["no name".into()],
+            raw: Some("{\"line\":7}".into()),
+        });
+        let counts = store.commit_page(&mixed).expect("commit");
+        assert_eq!((counts.new, counts.quarantined), (0, 1));
+        assert!(
+            store
+                .records(RecordKind::Customer)
+                .expect("records")
+                .is_empty()
+        );
+        let held = store.quarantine().expect("quarantine");
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].reasons.len(), 2, "{:?}", held[0].reasons);
+    });
+}
+
+#[test]
+fn a_source_read_again_supersedes_its_parse_level_quarantine() {
+    Backends::each(|store| {
+        let held = |id: &str| Quarantined {
+            connection: "books".into(),
+            stream: "customers".into(),
+            remote_id: id.into(),
+            reasons: vec!["not valid CSV".into()],
+            raw: None,
+        };
+        let mut first = page(vec![], "1", 1);
+        first.quarantined = vec![
+            held("customers.csv:3"),
+            held("customers.csv:9"),
+            held("other.csv:3"),
+            held("C-7"),
+        ];
+        store.commit_page(&first).expect("commit");
+        let mut again = page(vec![customer("3", "Fixed", false)], "2", 2);
+        again.withdrawn = vec!["customers.csv".into()];
+        again.quarantined = vec![held("customers.csv:9")];
+        store.commit_page(&again).expect("commit");
+        let mut left: Vec<String> = store
+            .quarantine()
+            .expect("quarantine")
+            .into_iter()
+            .map(|q| q.remote_id)
+            .collect();
+        left.sort();
+        assert_eq!(left, ["C-7", "customers.csv:9", "other.csv:3"]);
     });
 }
 
@@ -161,15 +262,14 @@ fn document_facts_follow_versions() {
             .expect("commit");
         store
             .commit_page(&page(
-                vec![
-                    invoice("a", "70.00", false),
-                    invoice("a", "40.00", false),
-                    invoice("b", "0", true),
-                ],
+                vec![invoice("a", "70.00", false), invoice("b", "0", true)],
                 "2",
                 3,
             ))
             .expect("commit");
+        let mut later = page(vec![invoice("a", "40.00", false)], "3", 3);
+        later.received_at += Duration::hours(1);
+        store.commit_page(&later).expect("commit");
         let pair = |id: &str, v: &str| (id.to_string(), v.to_string());
         assert_eq!(
             outstanding_on(store, 2),

@@ -80,6 +80,175 @@ pub struct PageCommit {
     pub has_more: bool,
     /// When the host received the page (history is stamped with it).
     pub received_at: chrono::DateTime<chrono::Utc>,
+    /// Sources (a file name) the plugin read again from their start in this page: the stream's
+    /// parse-level quarantine entries of such a source, keyed `SOURCE:LINE`, are superseded
+    /// (what is still wrong is quarantined again by this read). See
+    /// [`crate::normalize::withdrawal`].
+    pub withdrawn: Vec<String>,
+}
+
+/// A page with its repeated keys settled, as both backends commit it.
+///
+/// Records are keyed by (connection, kind, remote id); a page holding one key twice would
+/// otherwise let the later occurrence silently replace the earlier one (a repeated invoice
+/// number in an export, a plugin repeating an id), and the earlier customer's invoice would
+/// vanish from its balance. So:
+/// - repeats with the same content are harmless: the record is kept once (its latest
+///   occurrence), the repeats count as unchanged;
+/// - *different* records under one key (or a record whose key was also quarantined in the same
+///   page) are held back together in one quarantine entry naming every occurrence, and the
+///   stored version stays as it was: neither silently wins;
+/// - several quarantine entries under one key are merged, so none overwrites another.
+#[derive(Debug)]
+pub(crate) struct Settled<'a> {
+    /// At most one record per key, in page order.
+    pub records: Vec<&'a Record>,
+    /// Identical repeats dropped.
+    pub repeats: u64,
+    /// At most one entry per remote id.
+    pub quarantined: Vec<Quarantined>,
+}
+
+/// Settle the repeated keys of `page` (see [`Settled`]).
+pub(crate) fn settle(page: &PageCommit) -> Settled<'_> {
+    use std::collections::HashMap;
+    // Occurrences of each key, in page order; 1-based positions as users count.
+    let mut order: Vec<(RecordKind, &str)> = Vec::new();
+    let mut occurrences: HashMap<(RecordKind, &str), Vec<(usize, &Record)>> = HashMap::new();
+    for (i, record) in page.records.iter().enumerate() {
+        let key = (record.kind, record.origin.remote_id.as_str());
+        let seen = occurrences.entry(key).or_default();
+        if seen.is_empty() {
+            order.push(key);
+        }
+        seen.push((i + 1, record));
+    }
+    let mut held: Vec<Quarantined> = Vec::new();
+    let mut held_at: HashMap<String, usize> = HashMap::new();
+    for q in &page.quarantined {
+        match held_at.get(&q.remote_id) {
+            Some(&at) => merge(&mut held[at], q),
+            None => {
+                held_at.insert(q.remote_id.clone(), held.len());
+                held.push(q.clone());
+            }
+        }
+    }
+    let mut settled = Settled {
+        records: Vec::with_capacity(order.len()),
+        repeats: 0,
+        quarantined: Vec::new(),
+    };
+    for key in order {
+        let Some(versions) = occurrences.get(&key) else {
+            continue;
+        };
+        // The same content (a connector's bookkeeping such as the vendor's update time may
+        // differ): the latest occurrence is kept.
+        let (_, latest) = versions[versions.len() - 1];
+        let all_same = versions
+            .iter()
+            .all(|(_, r)| r.body == latest.body && r.origin.deleted == latest.origin.deleted);
+        let also_quarantined = held_at.get(key.1).copied();
+        if all_same && also_quarantined.is_none() {
+            settled.records.push(latest);
+            settled.repeats += versions.len() as u64 - 1;
+            continue;
+        }
+        let (id, kind) = (key.1, key.0.as_str());
+        let positions: Vec<String> = versions.iter().map(|(n, _)| format!("#{n}")).collect();
+        let reason = if all_same {
+            format!(
+                "remote id {id:?}: this page also holds a {kind} under this id that was quarantined (above); neither is stored and the stored version, if any, is unchanged: fix the one that is wrong, or give each record its own id"
+            )
+        } else {
+            format!(
+                "remote id {id:?}: {} different {kind} records under this one id in one page of stream {:?} (records {} of the page); neither is stored and the stored version, if any, is unchanged: give each record its own id (for a CSV export, an `id` column or unique numbers)",
+                versions.len(),
+                page.stream,
+                positions.join(", ")
+            )
+        };
+        let versions_raw: Vec<Option<String>> = versions
+            .iter()
+            .map(|(_, r)| {
+                r.origin
+                    .raw
+                    .clone()
+                    .or_else(|| serde_json::to_string(r).ok())
+            })
+            .collect();
+        let entry = Quarantined {
+            connection: page.connection.clone(),
+            stream: page.stream.clone(),
+            remote_id: id.to_string(),
+            reasons: vec![reason],
+            raw: joined_raw(versions_raw),
+        };
+        match also_quarantined {
+            Some(at) => merge(&mut held[at], &entry),
+            None => {
+                held_at.insert(entry.remote_id.clone(), held.len());
+                held.push(entry);
+            }
+        }
+    }
+    settled.quarantined = held;
+    settled
+}
+
+/// Fold `other` into `into` (same key): every reason once, every payload kept.
+fn merge(into: &mut Quarantined, other: &Quarantined) {
+    for reason in &other.reasons {
+        if !into.reasons.contains(reason) {
+            into.reasons.push(reason.clone());
+        }
+    }
+    let mut raws = split_raw(into.raw.take());
+    raws.extend(split_raw(other.raw.clone()));
+    into.raw = joined_raw(raws);
+}
+
+/// Several payloads under one key are kept as a JSON array of their texts, marked so that
+/// [`split_raw`] can take them apart again.
+const RAW_VERSIONS: &str = "{\"versions\":";
+
+fn joined_raw(raws: Vec<Option<String>>) -> Option<String> {
+    let mut distinct: Vec<String> = Vec::new();
+    for raw in raws.into_iter().flatten() {
+        if !distinct.contains(&raw) {
+            distinct.push(raw);
+        }
+    }
+    match distinct.len() {
+        0 => None,
+        1 => distinct.pop(),
+        _ => serde_json::to_string(&serde_json::json!({ "versions": distinct })).ok(),
+    }
+}
+
+fn split_raw(raw: Option<String>) -> Vec<Option<String>> {
+    match raw {
+        Some(text) if text.starts_with(RAW_VERSIONS) => {
+            match serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("versions").cloned())
+                .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
+            {
+                Some(list) => list.into_iter().map(Some).collect(),
+                None => vec![Some(text)],
+            }
+        }
+        other => vec![other],
+    }
+}
+
+/// Whether a quarantined remote id is a parse-level locator `SOURCE:LINE` of `source`.
+pub(crate) fn is_locator_of(remote_id: &str, source: &str) -> bool {
+    remote_id
+        .strip_prefix(source)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .is_some_and(|line| !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Where a stream stands.

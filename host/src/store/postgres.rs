@@ -328,9 +328,34 @@ impl Store for PostgresStore {
                 ),
             });
         }
+        let settled = super::settle(page);
+        counts.unchanged += settled.repeats;
         let tx = self.db.transaction().map_err(query("starting a page"))?;
+        if !page.withdrawn.is_empty() {
+            let superseded: Vec<String> = tx
+                .query(
+                    "SELECT remote_id FROM quarantine WHERE connection = $1 AND stream = $2",
+                    &[&page.connection, &page.stream],
+                )
+                .map_err(query("reading quarantine"))?
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .filter(|id| {
+                    page.withdrawn
+                        .iter()
+                        .any(|source| super::is_locator_of(id, source))
+                })
+                .collect();
+            if !superseded.is_empty() {
+                tx.execute(
+                    "DELETE FROM quarantine WHERE connection = $1 AND stream = $2 AND remote_id = ANY($3)",
+                    &[&page.connection, &page.stream, &superseded],
+                )
+                .map_err(query("clearing quarantine"))?;
+            }
+        }
         // What the store has for this page's records, in one round trip.
-        let ids: Vec<&str> = page
+        let ids: Vec<&str> = settled
             .records
             .iter()
             .map(|r| r.origin.remote_id.as_str())
@@ -354,7 +379,7 @@ impl Store for PostgresStore {
         let changed: Vec<(&Record, &'static str, Option<String>, Vec<u8>)> = {
             let mut out = Vec::new();
             let mut seen: HashMap<(String, String, String), Vec<u8>> = HashMap::new();
-            for record in &page.records {
+            for record in settled.records.iter().copied() {
                 let o = &record.origin;
                 let (body, hash) = encode(record)?;
                 let key = (
@@ -496,13 +521,17 @@ impl Store for PostgresStore {
                 &[&page.connection, &now, &up_kinds, &up_ids, &up_deleted, &up_digests, &up_current],
             )
             .map_err(query("writing a record"))?;
+        }
+        // Cleared even for unchanged records: a record held back (a conflicting repeat, a bad
+        // version) whose good version is the one already stored is settled too.
+        if !ids.is_empty() {
             tx.execute(
                 "DELETE FROM quarantine WHERE connection = $1 AND stream = $2 AND remote_id = ANY($3)",
-                &[&page.connection, &page.stream, &up_ids],
+                &[&page.connection, &page.stream, &ids],
             )
             .map_err(query("clearing quarantine"))?;
         }
-        for q in &page.quarantined {
+        for q in &settled.quarantined {
             let reasons = serde_json::to_string(&q.reasons).map_err(|e| StoreError::Query {
                 context: "encoding reasons",
                 message: e.to_string(),

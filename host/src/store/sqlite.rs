@@ -348,6 +348,8 @@ impl Store for SqliteStore {
             .received_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let mut counts = PageCounts::default();
+        let settled = super::settle(page);
+        counts.unchanged += settled.repeats;
         // IMMEDIATE: take the write lock up front, so concurrent syncs queue on the busy timeout
         // instead of failing when a read transaction tries to become a write.
         let tx = self
@@ -388,7 +390,27 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(query("reading quarantine"))?;
-            for record in &page.records {
+            if quarantined > 0 && !page.withdrawn.is_empty() {
+                let held: Vec<String> = tx
+                    .prepare_cached(
+                        "SELECT remote_id FROM quarantine WHERE connection = ?1 AND stream = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map(params![page.connection, page.stream], |r| r.get(0))?
+                            .collect()
+                    })
+                    .map_err(query("reading quarantine"))?;
+                for id in held.iter().filter(|id| {
+                    page.withdrawn
+                        .iter()
+                        .any(|source| super::is_locator_of(id, source))
+                }) {
+                    unquarantine
+                        .execute(params![page.connection, page.stream, id])
+                        .map_err(query("clearing quarantine"))?;
+                }
+            }
+            for record in settled.records.iter().copied() {
                 let kind = record.kind.as_str();
                 let o = &record.origin;
                 let (body, hash) = encode(record)?;
@@ -398,6 +420,13 @@ impl Store for SqliteStore {
                     })
                     .optional()
                     .map_err(query("reading a record"))?;
+                // Cleared even when unchanged: a record held back (a conflicting repeat, a bad
+                // version) whose good version is the one already stored is settled too.
+                if quarantined > 0 {
+                    unquarantine
+                        .execute(params![o.connection, page.stream, o.remote_id])
+                        .map_err(query("clearing quarantine"))?;
+                }
                 let change = match (&existing, o.deleted) {
                     (Some((old, _)), _) if *old == hash => {
                         counts.unchanged += 1;
@@ -450,11 +479,6 @@ impl Store for SqliteStore {
                         current
                     ])
                     .map_err(query("writing a record"))?;
-                if quarantined > 0 {
-                    unquarantine
-                        .execute(params![o.connection, page.stream, o.remote_id])
-                        .map_err(query("clearing quarantine"))?;
-                }
             }
             let mut hold = tx
                 .prepare_cached(
@@ -462,7 +486,7 @@ impl Store for SqliteStore {
                      ON CONFLICT (connection, stream, remote_id) DO UPDATE SET reasons = excluded.reasons, raw = excluded.raw, last_seen = excluded.last_seen",
                 )
                 .map_err(query("writing quarantine"))?;
-            for q in &page.quarantined {
+            for q in &settled.quarantined {
                 let reasons =
                     serde_json::to_string(&q.reasons).map_err(json_err("encoding reasons"))?;
                 hold.execute(params![
@@ -923,6 +947,7 @@ pub(super) mod tests {
             quarantined: vec![],
             cursor: Some(cursor.into()),
             has_more: false,
+            withdrawn: vec![],
             received_at: Utc
                 .with_ymd_and_hms(2026, 1, day, 12, 0, 0)
                 .single()

@@ -10,7 +10,7 @@
 //! has ceilings (`sync_pages`, `sync_records`, `sync_minutes`; bytes are counted by the imports)
 //! and a stream whose cursor comes back to one it already returned is stopped at once.
 
-use crate::normalize::{Quarantined, normalize};
+use crate::normalize::{Quarantined, normalize, withdrawal};
 use crate::runtime::bindings::types::Description;
 use crate::runtime::limits::LimitHit;
 use crate::runtime::{CallError, JobContext, Plugin};
@@ -326,6 +326,10 @@ fn commit(
         ..Default::default()
     };
     for record in page.records {
+        if let Some(source) = withdrawal(&record) {
+            commit.withdrawn.push(source.to_string());
+            continue;
+        }
         match normalize(connection, stream, record) {
             Ok(r) => commit.records.push(r),
             Err(q) => {

@@ -2,7 +2,9 @@
 //! their open balances, documents with their account. Built from the store; the JSON forms are
 //! published as schemas (`schemas/json/customers.schema.json`, `invoices.schema.json`).
 
-use crate::accounts::{Account, Link, Member, link};
+use crate::accounts::{
+    Account, ContactConflict, Link, Member, Speaker, contact_conflicts, link, speaker,
+};
 use crate::model::{Body, Currency, Document, DocumentKind, DocumentStatus, Record, RecordKind};
 use crate::store::{Store, StoreError};
 use chrono::NaiveDate;
@@ -32,6 +34,12 @@ pub struct CustomerView {
     pub open_invoices: u32,
     /// Due date of the oldest open invoice.
     pub oldest_due: Option<NaiveDate>,
+    /// The connection whose customer record gives the contact details (the reminder
+    /// recipient) and the ledger credit limit; see the policy's `[accounts]`.
+    pub speaker: Option<Speaker>,
+    /// Linked records of other ledgers that give another e-mail address or credit limit:
+    /// shown (and raised as alerts by `credence evaluate`), never used.
+    pub contact_conflicts: Vec<ContactConflict>,
 }
 
 /// An invoice or credit note as listed.
@@ -135,9 +143,29 @@ pub fn invoices(
     Ok(out)
 }
 
-/// Every customer account with its open balances.
+/// Every customer account with its open balances, no connection configured as primary.
 pub fn customers(store: &dyn Store) -> Result<Vec<CustomerView>, StoreError> {
-    let (accounts, _) = accounts(store)?;
+    customers_with(store, &[])
+}
+
+/// Every customer account with its open balances; `primary` is the policy's
+/// `[accounts] primary_connections` (which ledger speaks for a shared account).
+pub fn customers_with(
+    store: &dyn Store,
+    primary: &[String],
+) -> Result<Vec<CustomerView>, StoreError> {
+    let records = live(store.records(RecordKind::Customer)?);
+    let accounts = link(&records);
+    let by_key: BTreeMap<(&str, &str), &crate::model::Customer> = records
+        .iter()
+        .filter_map(|r| match &r.body {
+            Some(Body::Customer(c)) => Some((
+                (r.origin.connection.as_str(), r.origin.remote_id.as_str()),
+                c,
+            )),
+            _ => None,
+        })
+        .collect();
     let open = invoices(store, None, true)?;
     Ok(accounts
         .into_iter()
@@ -155,7 +183,32 @@ pub fn customers(store: &dyn Store) -> Result<Vec<CustomerView>, StoreError> {
                 };
                 *balances.entry(i.currency).or_default() += signed;
             }
+            // Members are in key order already.
+            let member_records: Vec<(String, &str, &crate::model::Customer)> = a
+                .members
+                .iter()
+                .filter_map(|m| {
+                    by_key
+                        .get(&(m.connection.as_str(), m.remote_id.as_str()))
+                        .map(|c| (m.key(), m.connection.as_str(), *c))
+                })
+                .collect();
+            let chosen = speaker(
+                member_records.iter().map(|(_, c, _)| *c),
+                primary,
+                |connection| {
+                    mine.iter()
+                        .filter(|i| i.kind == DocumentKind::Invoice && i.connection == connection)
+                        .count() as u32
+                },
+            );
+            let contact_conflicts = chosen
+                .as_ref()
+                .map(|s| contact_conflicts(&member_records, &s.connection))
+                .unwrap_or_default();
             CustomerView {
+                speaker: chosen,
+                contact_conflicts,
                 account: a.id,
                 name: a.name,
                 members: a.members,

@@ -123,7 +123,7 @@ impl Renames {
 pub struct Table {
     index: BTreeMap<&'static str, usize>,
     pub headers: Vec<String>,
-    id_field: &'static str,
+    pub(crate) id_field: &'static str,
 }
 
 impl Table {

@@ -9,6 +9,11 @@
 //! Streams are incremental by file: a file whose size and modification time did not change
 //! since the last complete read is not read again. Rows are paged by [`PAGE_ROWS`]; a payment
 //! spanning several rows (one per allocation, same `id`, consecutive) is never split.
+//!
+//! A row that cannot be read has no usable id and is quarantined as `FILE:LINE`; each read of a
+//! file from its first row starts with the withdrawal marker `FILE:*`, so those entries clear
+//! once the file is fixed. Two different rows of one page under one id are both rejected, each
+//! naming the other's line: neither silently replaces the other.
 
 pub mod columns;
 mod map;
@@ -203,7 +208,13 @@ pub fn parse_page(
     }
     let done = source.peek().is_none();
     let next = offset + rows.len();
-    let records: Vec<SourceRecord> = map::records(stream, file_name, &table, rows);
+    let mut records: Vec<SourceRecord> = Vec::with_capacity(rows.len() + 1);
+    if offset == 0 {
+        // A read from the first row supersedes the rows this file could not give before
+        // (quarantined as `FILE:LINE`); what is still wrong is quarantined again below.
+        records.push(SourceRecord::deleted(format!("{file_name}:*"), None));
+    }
+    records.extend(map::records(stream, file_name, &table, rows));
     Ok(PageRows {
         records,
         next,

@@ -35,10 +35,35 @@ fn truthy(v: Option<&str>) -> bool {
     )
 }
 
+/// A cell as an exact decimal in the contract's form (`-?DIGITS(.DIGITS)?`). `Decimal::from_str`
+/// alone would also take `1_00.00` or `+100.00` and round what has too many digits; the
+/// amounts this plugin computes from such a cell would then carry a value the export never
+/// said, so the row is rejected instead.
 fn decimal(table: &Table, cells: &[String], field: &str) -> Result<Option<Decimal>, String> {
-    match table.get(cells, field) {
-        None => Ok(None),
-        Some(text) => Decimal::from_str(text).map(Some).map_err(|_| format!("{field} {text:?} is not a decimal number (use . for decimals, no thousands separators)")),
+    let Some(text) = table.get(cells, field) else {
+        return Ok(None);
+    };
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (unsigned.contains('.') && !digits(frac)) {
+        return Err(format!(
+            "{field} {text:?} is not a decimal number (digits, an optional leading -, . for decimals; no +, exponent or thousands separators)"
+        ));
+    }
+    let exact = Decimal::from_str(text).ok().filter(|d| {
+        d.scale() as usize == frac.len()
+            && d.mantissa()
+                .unsigned_abs()
+                .to_string()
+                .trim_start_matches('0')
+                == format!("{int}{frac}").trim_start_matches('0')
+    });
+    match exact {
+        Some(d) => Ok(Some(d)),
+        None => Err(format!(
+            "{field} {text:?} has more digits than can be kept exactly (28)"
+        )),
     }
 }
 
@@ -46,6 +71,7 @@ fn decimal(table: &Table, cells: &[String], field: &str) -> Result<Option<Decima
 pub fn records(stream: &str, file: &str, table: &Table, rows: Vec<Row>) -> Vec<SourceRecord> {
     let mut out = Vec::new();
     let mut payment_rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let repeated = repeated_ids(stream, table, &rows);
     for row in rows {
         let cells = match row.cells {
             Ok(c) => c,
@@ -67,12 +93,70 @@ pub fn records(stream: &str, file: &str, table: &Table, rows: Vec<Row>) -> Vec<S
             payment_rows.push((row.line, cells));
             continue;
         }
+        if let Some(others) = table
+            .id(&cells)
+            .and_then(|id| repeated.get(id))
+            .filter(|group| group.iter().any(|(_, other)| *other != cells))
+        {
+            let id = table.id(&cells).unwrap_or_default();
+            let lines: Vec<String> = others
+                .iter()
+                .filter(|(line, _)| *line != row.line)
+                .map(|(line, _)| line.to_string())
+                .collect();
+            out.push(SourceRecord::rejected(
+                id,
+                format!(
+                    "{file} line {}: {} {id:?} is also on line {} with different contents; neither row is stored (give each row its own `id`, or a unique `{}`)",
+                    row.line,
+                    table.id_field,
+                    lines.join(", "),
+                    table.id_field,
+                ),
+                raw(table, &cells),
+            ));
+            continue;
+        }
         out.push(one(stream, file, table, row.line, &cells));
     }
     if !payment_rows.is_empty() {
         out.push(payment(file, table, payment_rows));
     }
     out
+}
+
+/// Rows of this page that share an id, by id (payments excepted: a payment spans consecutive
+/// rows of one id by design). Without this the later row would silently replace the earlier,
+/// e.g. a repeated invoice number in an export without an `id` column, and the first customer's
+/// invoice would vanish; rows repeated verbatim are harmless and pass.
+fn repeated_ids(
+    stream: &str,
+    table: &Table,
+    rows: &[Row],
+) -> std::collections::HashMap<String, Vec<(usize, Vec<String>)>> {
+    let mut by_id: std::collections::HashMap<String, Vec<(usize, &Vec<String>)>> =
+        std::collections::HashMap::new();
+    if stream == "payments" {
+        return std::collections::HashMap::new();
+    }
+    for row in rows {
+        if let Ok(cells) = &row.cells
+            && let Some(id) = table.id(cells)
+        {
+            by_id
+                .entry(id.to_string())
+                .or_default()
+                .push((row.line, cells));
+        }
+    }
+    by_id
+        .into_iter()
+        .filter(|(_, group)| group.len() > 1)
+        .map(|(id, group)| {
+            let owned = group.into_iter().map(|(l, c)| (l, c.clone())).collect();
+            (id, owned)
+        })
+        .collect()
 }
 
 fn one(stream: &str, file: &str, table: &Table, line: usize, cells: &[String]) -> SourceRecord {
@@ -303,4 +387,39 @@ fn payment(file: &str, t: &Table, rows: Vec<(usize, Vec<String>)>) -> SourceReco
         );
     }
     SourceRecord::new(id, updated, RecordBody::Payment(p)).with_raw(raw_text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_must_be_plain_exact_decimals() {
+        let table = Table::new(
+            "invoices",
+            "invoices.csv",
+            ["number", "customer_id", "issue_date", "currency", "total"]
+                .map(String::from)
+                .to_vec(),
+            &crate::columns::Renames::default(),
+        )
+        .expect("table");
+        let cell = |v: &str| {
+            let cells = ["N1", "C1", "2026-10-01", "EUR", v].map(String::from);
+            decimal(&table, &cells, "total")
+        };
+        assert_eq!(cell("-100.50"), Ok(Some(Decimal::new(-10050, 2))));
+        assert_eq!(cell("0"), Ok(Some(Decimal::ZERO)));
+        for bad in [
+            "1_00.00",
+            "+100.00",
+            "1.2e2",
+            "1,000.00",
+            "1.",
+            ".5",
+            "0.00000000000000000000000000001",
+        ] {
+            assert!(cell(bad).is_err(), "{bad} should be refused");
+        }
+    }
 }

@@ -63,9 +63,10 @@ pub fn parse(bytes: &[u8]) -> Result<EInvoice, String> {
             reader.missing.join(", ")
         ));
     }
-    let Some(parsed) = parsed else {
+    let Some(mut parsed) = parsed else {
         return Err("missing mandatory business terms".into());
     };
+    model::plain_amounts(&mut parsed.document);
     match totals::mismatches(&parsed.document) {
         Ok(m) if m.is_empty() => Ok(parsed),
         Ok(m) => Err(format!(
@@ -137,6 +138,7 @@ impl Ledger for EInvoiceLedger {
             records.extend(file_records(&relative, &entry)?);
             last = Some((modified, relative));
         }
+        latest_buyers_only(&mut records);
         let next = Cursor {
             after: last.or(saved.after),
         };
@@ -146,6 +148,23 @@ impl Ledger for EInvoiceLedger {
             paging::more(records, &next)
         })
     }
+}
+
+/// Keep one buyer per id in a page: the one from its latest document (files are read in
+/// modification order). Every document carries its own snapshot of the buyer, and two
+/// documents often spell it slightly differently; the host refuses two different records under
+/// one id in a page (neither may silently win), so the connector says which one it means.
+fn latest_buyers_only(records: &mut Vec<SourceRecord>) {
+    let is_buyer = |r: &SourceRecord| matches!(r.body, Some(RecordBody::Customer(_)));
+    let mut seen = std::collections::HashSet::new();
+    let mut keep: Vec<bool> = records
+        .iter()
+        .rev()
+        .map(|r| !is_buyer(r) || seen.insert(r.remote_id.clone()))
+        .collect();
+    keep.reverse();
+    let mut flags = keep.into_iter();
+    records.retain(|_| flags.next().unwrap_or(true));
 }
 
 /// The records of one file: its buyer then its document, or one rejection.

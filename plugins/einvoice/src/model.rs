@@ -147,3 +147,85 @@ pub fn cii_date(raw: &str, format: Option<&str>) -> String {
         digits.to_string()
     }
 }
+
+/// An `xsd:decimal` as printed (`+0.10`, `.5`, `5.`) in the contract's plain form (`0.10`,
+/// `0.5`, `5`): the same value, digit for digit, so nothing is rounded. Text that is not an
+/// `xsd:decimal` at all is left as it is for the host to refuse with the field named.
+pub fn plain_decimal(text: &str) -> String {
+    let t = text.trim();
+    let (sign, unsigned) = match t.as_bytes().first() {
+        Some(b'-') => ("-", &t[1..]),
+        Some(b'+') => ("", &t[1..]),
+        _ => ("", t),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) || (int.is_empty() && frac.is_empty()) {
+        return t.to_string();
+    }
+    let int = if int.is_empty() { "0" } else { int };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// Every amount, rate and quantity of `doc` in the contract's plain decimal form.
+pub fn plain_amounts(doc: &mut credence_plugin_sdk::types::Document) {
+    fn one(v: &mut String) {
+        *v = plain_decimal(v);
+    }
+    fn opt(v: &mut Option<String>) {
+        if let Some(v) = v {
+            one(v);
+        }
+    }
+    for l in &mut doc.lines {
+        opt(&mut l.quantity);
+        opt(&mut l.unit_price);
+        one(&mut l.net_amount);
+        opt(&mut l.tax_rate);
+    }
+    for a in &mut doc.allowances_charges {
+        one(&mut a.amount);
+        opt(&mut a.tax_rate);
+    }
+    for s in &mut doc.tax_breakdown {
+        opt(&mut s.rate);
+        one(&mut s.taxable_amount);
+        one(&mut s.tax_amount);
+    }
+    let t = &mut doc.totals;
+    one(&mut t.line_total);
+    opt(&mut t.allowance_total);
+    opt(&mut t.charge_total);
+    one(&mut t.tax_exclusive);
+    one(&mut t.tax_total);
+    one(&mut t.tax_inclusive);
+    opt(&mut t.prepaid);
+    opt(&mut t.rounding);
+    one(&mut t.payable);
+    opt(&mut doc.amount_outstanding);
+    if let Some(terms) = &mut doc.terms {
+        opt(&mut terms.discount_percent);
+    }
+    opt(&mut doc.exchange_rate);
+}
+
+#[cfg(test)]
+mod plain_tests {
+    #[test]
+    fn xsd_decimals_become_the_contract_form_digit_for_digit() {
+        for (printed, plain) in [
+            ("+0.10", "0.10"),
+            (".5", "0.5"),
+            ("-.5", "-0.5"),
+            ("5.", "5"),
+            (" 12.30 ", "12.30"),
+            ("1e2", "1e2"),
+        ] {
+            assert_eq!(super::plain_decimal(printed), plain, "{printed}");
+        }
+    }
+}

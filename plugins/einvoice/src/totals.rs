@@ -26,10 +26,27 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
+/// An amount as the document prints it, in the contract's plain form (`-?DIGITS(.DIGITS)?`):
+/// `Decimal::from_str` alone would also take `1_00`, `+5` and round what has too many digits,
+/// and the totals computed from it would carry a value the document never printed.
 fn amount(field: &str, value: &str, bad: &mut Vec<String>) -> Decimal {
-    match Decimal::from_str(value.trim()) {
-        Ok(d) => d,
-        Err(_) => {
+    let t = value.trim();
+    let unsigned = t.strip_prefix('-').unwrap_or(t);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let plain = digits(int) && (!unsigned.contains('.') || digits(frac));
+    let exact = Decimal::from_str(t).ok().filter(|d| {
+        plain
+            && d.scale() as usize == frac.len()
+            && d.mantissa()
+                .unsigned_abs()
+                .to_string()
+                .trim_start_matches('0')
+                == format!("{int}{frac}").trim_start_matches('0')
+    });
+    match exact {
+        Some(d) => d,
+        None => {
             bad.push(format!("{field} {value:?} is not a decimal amount"));
             Decimal::ZERO
         }
