@@ -48,6 +48,14 @@ fn same(c: &Currency, a: Decimal, b: Decimal) -> bool {
     c.round(a) == c.round(b)
 }
 
+/// The sum of outside amounts, or `None` when it does not fit a decimal (a plugin or a vendor
+/// can send amounts near the largest one: a record, not a panic in the host).
+fn sum(amounts: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    amounts
+        .into_iter()
+        .try_fold(Decimal::ZERO, |acc, a| acc.checked_add(a))
+}
+
 /// An amount that goes into balances, reminders and fees must be exact in its currency: the
 /// rules above compare within the minor unit, so `100.004 EUR` would pass them and then be
 /// carried (and eventually rounded somewhere) as something the ledger never said. Trailing
@@ -84,21 +92,27 @@ fn document(d: &Document) -> Vec<Problem> {
         finer_than_currency(&mut out, c, what, amount);
     }
     let mut check =
-        |rule: &'static str, what: &str, stated: Decimal, computed: Decimal, how: &str| {
-            if !same(c, stated, computed) {
-                out.push(problem(
+        |rule: &'static str, what: &str, stated: Decimal, computed: Option<Decimal>, how: &str| {
+            match computed {
+                Some(computed) if same(c, stated, computed) => {}
+                Some(computed) => out.push(problem(
                     rule,
                     format!("{what} is {stated} {c} but {how} gives {computed} {c}"),
-                ));
+                )),
+                None => out.push(problem(
+                    rule,
+                    format!(
+                        "{what} is {stated} {c} but {how} gives more than a decimal amount can hold"
+                    ),
+                )),
             }
         };
     if !d.lines.is_empty() {
-        let sum: Decimal = d.lines.iter().map(|l| l.net_amount).sum();
         check(
             "BR-CO-10",
             "the sum of line net amounts",
             t.line_total,
-            sum,
+            sum(d.lines.iter().map(|l| l.net_amount)),
             "adding the lines",
         );
     }
@@ -113,7 +127,7 @@ fn document(d: &Document) -> Vec<Problem> {
             "BR-CO-11",
             "the allowance total",
             t.allowance_total,
-            allowances.iter().sum(),
+            sum(allowances.iter().copied()),
             "adding the allowances",
         );
     }
@@ -128,7 +142,7 @@ fn document(d: &Document) -> Vec<Problem> {
             "BR-CO-12",
             "the charge total",
             t.charge_total,
-            charges.iter().sum(),
+            sum(charges.iter().copied()),
             "adding the charges",
         );
     }
@@ -136,16 +150,17 @@ fn document(d: &Document) -> Vec<Problem> {
         "BR-CO-13",
         "the total without tax",
         t.tax_exclusive,
-        t.line_total - t.allowance_total + t.charge_total,
+        t.line_total
+            .checked_sub(t.allowance_total)
+            .and_then(|v| v.checked_add(t.charge_total)),
         "lines - allowances + charges",
     );
     if !d.tax_breakdown.is_empty() {
-        let sum: Decimal = d.tax_breakdown.iter().map(|s| s.tax_amount).sum();
         check(
             "BR-CO-14",
             "the tax total",
             t.tax_total,
-            sum,
+            sum(d.tax_breakdown.iter().map(|s| s.tax_amount)),
             "adding the tax breakdown",
         );
     }
@@ -153,14 +168,16 @@ fn document(d: &Document) -> Vec<Problem> {
         "BR-CO-15",
         "the total with tax",
         t.tax_inclusive,
-        t.tax_exclusive + t.tax_total,
+        t.tax_exclusive.checked_add(t.tax_total),
         "total without tax + tax",
     );
     check(
         "BR-CO-16",
         "the amount due",
         t.payable,
-        t.tax_inclusive - t.prepaid + t.rounding,
+        t.tax_inclusive
+            .checked_sub(t.prepaid)
+            .and_then(|v| v.checked_add(t.rounding)),
         "total with tax - prepaid + rounding",
     );
     if let Some(due) = d.due_date
@@ -172,7 +189,10 @@ fn document(d: &Document) -> Vec<Problem> {
         ));
     }
     let payable = t.payable.abs();
-    if d.amount_outstanding.abs() > payable + c.minor_unit() / Decimal::TWO {
+    let ceiling = payable
+        .checked_add(c.minor_unit() / Decimal::TWO)
+        .unwrap_or(Decimal::MAX);
+    if d.amount_outstanding.abs() > ceiling {
         out.push(problem(
             "CR-OUTSTANDING",
             format!(
@@ -207,7 +227,16 @@ fn payment(p: &Payment) -> Vec<Problem> {
             ));
         }
     }
-    let allocated: Decimal = p.allocations.iter().map(|a| a.amount).sum();
+    let Some(allocated) = sum(p.allocations.iter().map(|a| a.amount)) else {
+        out.push(problem(
+            "CR-ALLOCATION",
+            format!(
+                "allocations add up to more than a decimal amount can hold, more than the payment of {} {c}",
+                p.amount.amount
+            ),
+        ));
+        return out;
+    };
     if c.round(allocated) > c.round(p.amount.amount) {
         out.push(problem(
             "CR-ALLOCATION",
