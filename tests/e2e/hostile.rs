@@ -441,3 +441,66 @@ fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// What a plugin returns is data, never instructions: names carrying escape sequences, a
+/// forged log line and a 70,000-character name come out inert and cut to size, and two
+/// different customers under one remote id in one page are held in quarantine together
+/// instead of one silently replacing the other.
+#[test]
+fn hostile_records_are_shown_inert_and_repeated_ids_are_held() {
+    let books = example_vendor(20);
+    let vendor = hostile_vendor(Arc::default());
+    let home = TestHome::new();
+    home.install(&["test-hostile"]);
+    home.add_example_connection("books", &books.url(), "BOOKS_TOKEN");
+    let folder = granted_folder(home.path());
+    for mode in ["terminal", "duplicate-ids"] {
+        add_hostile(&home, mode, &vendor.url(), &folder);
+    }
+    let mut env = SECRETS_ENV.to_vec();
+    env.push(("RUST_LOG", "info"));
+    let sync = home.run_env(&["sync"], &env);
+    assert!(sync.status.success(), "{}", text(&sync.stderr));
+    let log = text(&sync.stderr);
+    assert!(
+        !log.lines()
+            .any(|l| l.starts_with("2026-11-29T10:00:00.000000Z")),
+        "a plugin's log message forged a host log line:\n{log}"
+    );
+    for args in [
+        &["customers"][..],
+        &["customer", "hostile-terminal/T1"],
+        &["customer", "hostile-terminal/T2"],
+    ] {
+        let out = home.run_env(args, &env);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        for byte in [0x1b_u8, 0x07, b'\r'] {
+            assert!(
+                !out.stdout.contains(&byte),
+                "{args:?} printed byte {byte:#x}"
+            );
+        }
+        assert!(
+            !text(&out.stdout).contains(&"W".repeat(200)),
+            "{args:?}: the giant name is cut to size"
+        );
+    }
+    let whole = home.ok_env(&["customer", "hostile-terminal/T2", "--json"], &env);
+    assert!(
+        whole.contains(&"W".repeat(70_000)),
+        "--json keeps the whole name"
+    );
+
+    let quarantine: serde_json::Value =
+        serde_json::from_str(&home.ok_env(&["quarantine", "--json"], &env)).expect("json");
+    let held = quarantine.to_string();
+    assert!(
+        held.contains("D1") && held.contains("First of two") && held.contains("Second of two"),
+        "both versions held together: {quarantine}"
+    );
+    let customers = home.ok_env(&["customers", "--json"], &env);
+    assert!(
+        !customers.contains("First of two") && !customers.contains("Second of two"),
+        "neither version silently won: {customers}"
+    );
+}

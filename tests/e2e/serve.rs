@@ -888,7 +888,7 @@ fn hostile_plugins_are_contained_under_serve_and_sigterm_still_ends_it() {
     let modes = hostile::LIMIT_CASES
         .iter()
         .map(|(mode, _, _)| *mode)
-        .chain(["echo-bearer", "misplace-secret"]);
+        .chain(["echo-bearer", "misplace-secret", "duplicate-ids"]);
     for mode in modes {
         hostile::add_hostile(&home, mode, &vendor.url(), &folder);
     }
@@ -983,6 +983,18 @@ fn hostile_plugins_are_contained_under_serve_and_sigterm_still_ends_it() {
     for job in store.schedule().expect("schedule") {
         everything.push(format!("{job:?}"));
     }
+    // The whole store, as the database holds it.
+    let dump = Command::new("pg_dump")
+        .args([&postgres_url(), "--data-only", "--schema", &schema.name])
+        .output()
+        .expect("pg_dump");
+    assert!(dump.status.success(), "{}", text(&dump.stderr));
+    let dump = text(&dump.stdout);
+    assert!(
+        dump.contains("[REDACTED]"),
+        "the dump holds the scrubbed echo"
+    );
+    everything.push(dump);
     let all = everything.join("\n");
     for form in hostile::leaked_forms() {
         assert!(!all.contains(&form), "secret form {form:?} leaked");
