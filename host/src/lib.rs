@@ -9,6 +9,7 @@ pub mod cli;
 pub mod connections;
 pub mod credit;
 pub mod dunning;
+pub mod errors;
 pub mod home;
 pub mod model;
 pub mod normalize;

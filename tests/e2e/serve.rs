@@ -411,6 +411,25 @@ fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
     let dispute = format!(r#"{{"invoice":"{invoice}","reason":"goods damaged","by":"e2e"}}"#);
     let (status, body) = serve.request("POST", "/api/v1/disputes", Some(ADMIN), Some(&dispute));
     assert_eq!(status, 201, "{body}");
+    // What a request names and does not exist is a 404, picked by the error's type.
+    let (status, body) = serve.request(
+        "POST",
+        "/api/v1/disputes",
+        Some(ADMIN),
+        Some(r#"{"invoice":"NO-SUCH-INVOICE","reason":"goods damaged","by":"e2e"}"#),
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("no invoice") && body.contains("NO-SUCH-INVOICE"),
+        "{body}"
+    );
+    let (status, body) = serve.request(
+        "GET",
+        "/api/v1/invoices?customer=shop/NOBODY",
+        Some(READER),
+        None,
+    );
+    assert_eq!(status, 404, "{body}");
     let (status, body) = serve.request(
         "POST",
         "/api/v1/tasks/nothing/snooze",

@@ -4,6 +4,7 @@
 use super::credit::today;
 use super::output::{json, safe, table};
 use crate::dunning::action::{Channel, Status, TaskState};
+use crate::errors::NotFound;
 use crate::home::Home;
 use crate::model::{Currency, Dispute, DocumentKind, Instalment, Money, PaymentPlan};
 use crate::store::Store;
@@ -192,10 +193,11 @@ pub(super) fn find_invoice(store: &dyn Store, wanted: &str) -> anyhow::Result<(S
     })?;
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => bail!(
+        0 => Err(NotFound(format!(
             "no invoice {wanted:?}: give its number or CONNECTION/REMOTE-ID (see `credence invoices`)"
-        ),
-        _ => bail!(
+        ))
+        .into()),
+        _ => Err(NotFound(format!(
             "{wanted:?} names {} invoices ({}): give CONNECTION/REMOTE-ID",
             found.len(),
             found
@@ -203,7 +205,8 @@ pub(super) fn find_invoice(store: &dyn Store, wanted: &str) -> anyhow::Result<(S
                 .map(|f| f.0.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        ),
+        ))
+        .into()),
     }
 }
 

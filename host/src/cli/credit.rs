@@ -69,9 +69,10 @@ pub(super) fn require_customer(store: &dyn Store, key: &str) -> anyhow::Result<(
         None => None,
     };
     if found.is_none_or(|r| r.origin.deleted) {
-        anyhow::bail!(
+        return Err(crate::errors::NotFound(format!(
             "no customer {key:?}: name it as CONNECTION/REMOTE-ID (see `credence customers`)"
-        );
+        ))
+        .into());
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use super::Service;
 use super::auth::Refusal;
 use super::openapi::Access;
 use crate::dunning::action::{Status, TaskState};
+use crate::errors::NotFound;
 use crate::home::config::TokenScope;
 use crate::model::{Currency, Dispute, Money, Promise};
 use axum::Json;
@@ -273,7 +274,7 @@ async fn invoices(
                                     })
                             })
                             .map(|c| c.account)
-                            .ok_or_else(|| anyhow::anyhow!("no customer {key:?}"))?,
+                            .ok_or_else(|| NotFound(format!("no customer {key:?}")))?,
                     )
                 }
                 None => None,
@@ -281,13 +282,7 @@ async fn invoices(
             Ok(crate::views::invoices(s, account.as_deref(), q.open)?)
         })
         .await
-        .map_err(|e| {
-            if e.to_string().starts_with("no customer") {
-                not_found(e)
-            } else {
-                ApiError::from(e)
-            }
-        })?;
+        .map_err(not_found_or_500)?;
     Ok(Json(json!({ "invoices": list })))
 }
 
@@ -422,8 +417,7 @@ async fn promise(
     let id = service
         .pool
         .run(move |s| {
-            super::super::credit::require_customer(s, &promise.customer)
-                .map_err(|e| anyhow::anyhow!("not-found: {e:#}"))?;
+            super::super::credit::require_customer(s, &promise.customer)?;
             Ok(s.record_promise(&promise)?)
         })
         .await
@@ -433,10 +427,11 @@ async fn promise(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
+/// 404 for what the request named and does not exist (by the error's type), 500 otherwise.
 fn not_found_or_500(e: anyhow::Error) -> ApiError {
-    match e.to_string().strip_prefix("not-found: ") {
-        Some(m) => not_found(m),
-        None => ApiError::from(e),
+    match e.downcast::<NotFound>() {
+        Ok(missing) => not_found(missing),
+        Err(other) => ApiError::from(other),
     }
 }
 
@@ -462,8 +457,7 @@ async fn dispute(
     let id = service
         .pool
         .run(move |s| {
-            let (invoice, number) = super::super::arrangements::find_invoice(s, &body.invoice)
-                .map_err(|e| anyhow::anyhow!("not-found: {e:#}"))?;
+            let (invoice, number) = super::super::arrangements::find_invoice(s, &body.invoice)?;
             Ok(s.record_dispute(&Dispute {
                 id: 0,
                 invoice,
