@@ -7,9 +7,9 @@
 //! registration number *with* its country, LEI, DUNS. GLN and other identifiers name places or
 //! are too loose, and never link.
 
-use crate::model::{Body, IdScheme, Identifier, Record};
+use crate::model::{Body, Customer, IdScheme, Identifier, Record};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A customer record that belongs to an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -74,6 +74,21 @@ pub fn matching_key(id: &Identifier) -> Option<String> {
         IdScheme::Duns => Some(format!("duns {value}")),
         IdScheme::Gln | IdScheme::Other => None,
     }
+}
+
+/// Each customer record's body by (connection, remote id), to find an account's members
+/// without a scan per member.
+pub fn customers_by_key(records: &[Record]) -> HashMap<(&str, &str), &Customer> {
+    records
+        .iter()
+        .filter_map(|r| match &r.body {
+            Some(Body::Customer(c)) => Some((
+                (r.origin.connection.as_str(), r.origin.remote_id.as_str()),
+                c,
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Group live customer records into accounts.

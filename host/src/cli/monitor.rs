@@ -7,7 +7,7 @@
 //! a name-only lookup is accepted only when the bureau returns exactly one company.
 
 use super::output::{json, table};
-use crate::accounts::{link, matching_key};
+use crate::accounts::{customers_by_key, link, matching_key};
 use crate::home::Home;
 use crate::model::{Body, Customer, IdScheme, Identifier, Record, RecordKind};
 use crate::runtime::PluginKind;
@@ -85,17 +85,7 @@ fn subjects(store: &dyn Store) -> anyhow::Result<Vec<Subject>> {
         .map(|s| s.record)
         .filter(|r| !r.origin.deleted)
         .collect();
-    // Each member's customer record by key: one map, not a scan per member.
-    let by_key: std::collections::HashMap<(&str, &str), &Customer> = customers
-        .iter()
-        .filter_map(|r| match &r.body {
-            Some(Body::Customer(c)) => Some((
-                (r.origin.connection.as_str(), r.origin.remote_id.as_str()),
-                c,
-            )),
-            _ => None,
-        })
-        .collect();
+    let by_key = customers_by_key(&customers);
     let find = |connection: &str, remote_id: &str| -> Option<&Customer> {
         by_key.get(&(connection, remote_id)).copied()
     };

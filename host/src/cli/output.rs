@@ -97,26 +97,19 @@ fn escape_into(out: &mut String, c: char) {
 /// cursor, change colours, ring the bell, end the line or reorder the text is shown escaped
 /// (`\u{1b}`, `\u{d}`, `\u{202e}`), so the operator sees exactly what the ledger holds.
 pub fn safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(unsafe_char) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            escape_into(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    escape_where(text, unsafe_char)
 }
 
 /// Like [`safe`], but line feeds (and tabs) are kept: for message bodies and other text that
 /// is meant to span lines. A carriage return is still escaped (it would let one line overwrite
 /// another).
 pub fn safe_text(text: &str) -> Cow<'_, str> {
-    let bad = |c: char| unsafe_char(c) && c != '\n' && c != '\t';
-    if !text.chars().any(bad) {
+    escape_where(text, |c| unsafe_char(c) && c != '\n' && c != '\t')
+}
+
+/// `text` with every character `bad` picks shown escaped; borrowed when there is none.
+fn escape_where(text: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&bad) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

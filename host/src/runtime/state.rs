@@ -1,7 +1,7 @@
 //! The per-job state a plugin's store carries: its connection, grants, limits and the record
 //! of anything it ran into. A fresh [`HostState`] (and `Store`) is made for every job.
 
-use super::bindings::types::{ConfigEntry, ConfigValue};
+use super::bindings::types::{ConfigEntry, ConfigValue, PluginError};
 use super::grants::Grants;
 use super::limits::{LimitHit, Limiter, Limits};
 use super::stdio::CapturedOutput;
@@ -178,6 +178,15 @@ impl HostState {
         String::from_utf8_lossy(&self.stderr.take())
             .trim()
             .to_string()
+    }
+
+    /// A limit this job ran into inside a host import: remembered (the first one wins; the epoch
+    /// callback stops the plugin at its next tick even if it ignores the error) and returned as
+    /// the import's error, `what` saying what was not done.
+    pub fn refuse(&mut self, hit: LimitHit, what: &str) -> PluginError {
+        let message = format!("{what}: {hit}");
+        self.limit_hit.get_or_insert(hit);
+        PluginError::Permanent(message)
     }
 
     /// Remember a refused capability (first one wins).

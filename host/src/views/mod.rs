@@ -3,7 +3,8 @@
 //! published as schemas (`schemas/json/customers.schema.json`, `invoices.schema.json`).
 
 use crate::accounts::{
-    Account, ContactConflict, Link, Member, Speaker, contact_conflicts, link, speaker,
+    Account, ContactConflict, Link, Member, Speaker, contact_conflicts, customers_by_key, link,
+    speaker,
 };
 use crate::model::{Body, Currency, Document, DocumentKind, DocumentStatus, Record, RecordKind};
 use crate::store::{Store, StoreError};
@@ -156,16 +157,7 @@ pub fn customers_with(
 ) -> Result<Vec<CustomerView>, StoreError> {
     let records = live(store.records(RecordKind::Customer)?);
     let accounts = link(&records);
-    let by_key: BTreeMap<(&str, &str), &crate::model::Customer> = records
-        .iter()
-        .filter_map(|r| match &r.body {
-            Some(Body::Customer(c)) => Some((
-                (r.origin.connection.as_str(), r.origin.remote_id.as_str()),
-                c,
-            )),
-            _ => None,
-        })
-        .collect();
+    let by_key = customers_by_key(&records);
     let open = invoices(store, None, true)?;
     Ok(accounts
         .into_iter()

@@ -92,9 +92,7 @@ impl Host for HostState {
                 let hit = LimitHit::WallClock {
                     limit_s: self.job.limits.wall_s,
                 };
-                let message = format!("{path} not read: {hit}");
-                self.limit_hit.get_or_insert(hit);
-                return Err(PluginError::Permanent(message));
+                return Err(self.refuse(hit, &format!("{path} not read")));
             }
             let cap = self.job.limits.response_bytes();
             let handle = open_regular(&file, &path)?;

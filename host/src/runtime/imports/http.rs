@@ -48,12 +48,7 @@ impl HostState {
         let url = Url::parse(&request.url)
             .map_err(|e| PluginError::Permanent(format!("invalid URL {:?}: {e}", request.url)))?;
         if !self.job.grants.allows_url(&url) {
-            let shown = format!(
-                "{}://{}{}",
-                url.scheme(),
-                url.host_str().unwrap_or(""),
-                url.port().map(|p| format!(":{p}")).unwrap_or_default()
-            );
+            let shown = origin(&url);
             self.deny(
                 format!("HTTP request to {shown}"),
                 "only the hosts in its manifest's `http` capability".into(),
@@ -158,9 +153,7 @@ impl HostState {
             None
         };
         if let Some(hit) = hit {
-            let message = format!("not sent to {}: {hit}", strip_query(url));
-            self.limit_hit.get_or_insert(hit);
-            return Err(PluginError::Permanent(message));
+            return Err(self.refuse(hit, &format!("not sent to {}", strip_query(url))));
         }
         self.usage.http_calls_in_call += 1;
         self.usage.http_calls_in_job += 1;
@@ -194,9 +187,7 @@ impl HostState {
                 what: "MiB read",
                 max: self.job.limits.sync_mib.into(),
             };
-            let message = hit.to_string();
-            self.limit_hit.get_or_insert(hit);
-            return Err(PluginError::Permanent(message));
+            return Err(self.refuse(hit, "no more data for this sync"));
         }
         Ok(())
     }
@@ -207,12 +198,7 @@ impl HostState {
             Some(grant) => format!("secret `{name}` only as {}", grant.describe()),
             None => format!("no use of secret `{name}`: its manifest binds it nowhere"),
         };
-        let shown = format!(
-            "{}://{}{}",
-            url.scheme(),
-            url.host_str().unwrap_or(""),
-            url.port().map(|p| format!(":{p}")).unwrap_or_default()
-        );
+        let shown = origin(url);
         self.deny(format!("secret `{name}` {attempted} to {shown}"), granted);
         PluginError::Permanent(format!(
             "secret `{name}` may not be sent {attempted} to {shown}"
@@ -400,6 +386,16 @@ fn describe(e: &reqwest::Error) -> String {
         }
         text
     }
+}
+
+/// `scheme://host[:port]`: where a refused request was going, without path or query.
+fn origin(url: &Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    )
 }
 
 /// The URL without its query string, for messages and logs (queries may carry identifiers).
