@@ -2,15 +2,15 @@
 //! the default policy with a case's changes, and a one-line document.
 
 use chrono::NaiveDate;
-use credence::credit::Policy;
-use credence::credit::policy::DEFAULT_POLICY;
-use credence::model::*;
+use credence_model::*;
+use credence_rules::credit::Policy;
+use credence_rules::policy::DEFAULT_POLICY;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 
 /// The case files (`*.toml`) of a folder under `tests/`, in name order.
 pub fn files(folder: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .join("../tests")
         .join(folder);
     let mut cases: Vec<_> = std::fs::read_dir(&dir)
@@ -131,7 +131,7 @@ pub enum Backend {
 
 /// A case's store, removed at the end.
 pub struct CaseStore {
-    store: Box<dyn credence::store::Store>,
+    store: Box<dyn credence_store::Store>,
     schema: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -162,7 +162,7 @@ impl CaseStore {
         let dir = tempfile::tempdir().expect("tempdir");
         let (location, schema) = match backend {
             Backend::Sqlite => (
-                credence::store::Location::Sqlite(dir.path().join("store.db")),
+                credence_store::Location::Sqlite(dir.path().join("store.db")),
                 None,
             ),
             Backend::Postgres => {
@@ -170,7 +170,7 @@ impl CaseStore {
                 let schema = format!("credence_case_{}_{n}", std::process::id());
                 drop_schema(&schema);
                 (
-                    credence::store::Location::Postgres {
+                    credence_store::Location::Postgres {
                         url: postgres_url(),
                         schema: schema.clone(),
                     },
@@ -187,7 +187,7 @@ impl CaseStore {
 }
 
 impl std::ops::Deref for CaseStore {
-    type Target = dyn credence::store::Store;
+    type Target = dyn credence_store::Store;
     fn deref(&self) -> &Self::Target {
         self.store.as_ref()
     }

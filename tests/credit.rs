@@ -8,10 +8,11 @@
 //! a list of strings stands for the `code`s of a list of reasons, alerts or tasks, in order.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use credence::credit::policy::{DEFAULT_POLICY, date};
-use credence::credit::{self, Policy};
-use credence::model::*;
-use credence::store::PageCommit;
+use credence_app::credit;
+use credence_model::*;
+use credence_rules::credit::Policy;
+use credence_rules::policy::{DEFAULT_POLICY, date};
+use credence_store::PageCommit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -225,7 +226,7 @@ fn records(case: &Case) -> Vec<(NaiveDate, Record)> {
                     contacts: c
                         .email
                         .iter()
-                        .map(|e| credence::model::Contact {
+                        .map(|e| credence_model::Contact {
                             name: None,
                             email: Some(e.clone()),
                             phone: None,
@@ -499,7 +500,8 @@ fn a_wrong_expectation_is_reported() {
 fn the_default_policy_follows_its_published_schema() {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/json/credit-policy.schema.json"),
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+                .join("../schemas/json/credit-policy.schema.json"),
         )
         .expect("schema"),
     )

@@ -8,12 +8,13 @@
 
 use cases::{Backend, CaseStore, Doc, document, patched_policy};
 use chrono::{NaiveDate, TimeZone, Utc};
-use credence::credit::Policy;
-use credence::credit::policy::date;
-use credence::dunning::render::{Renderer, Sender};
-use credence::dunning::{self, action::Action};
-use credence::model::*;
-use credence::store::{PageCommit, Store};
+use credence_app::dunning;
+use credence_model::dunning::Action;
+use credence_model::*;
+use credence_rules::credit::Policy;
+use credence_rules::dunning::render::{Renderer, Sender};
+use credence_rules::policy::date;
+use credence_store::{PageCommit, Store};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -218,8 +219,8 @@ fn customer(c: &CaseCustomer) -> Record {
             identifiers: c
                 .vat
                 .iter()
-                .map(|v| credence::model::Identifier {
-                    scheme: credence::model::IdScheme::Vat,
+                .map(|v| credence_model::Identifier {
+                    scheme: credence_model::IdScheme::Vat,
                     value: v.clone(),
                     country: None,
                 })
@@ -308,7 +309,7 @@ fn describe_charges(a: &Action) -> Vec<String> {
     a.charges
         .iter()
         .map(|c| match (c.kind, c.from, c.to) {
-            (dunning::action::ChargeKind::Interest, Some(from), Some(to)) => {
+            (credence_model::dunning::ChargeKind::Interest, Some(from), Some(to)) => {
                 format!("{} interest {from}..{to} {}", c.number, c.amount)
             }
             (kind, _, _) => format!(
@@ -515,7 +516,7 @@ impl Runner {
     fn deliver(&mut self, day: NaiveDate) {
         while let Some(entry) = self
             .store
-            .claim_action(noon(day), &credence::store::Lease::for_seconds("test", 60))
+            .claim_action(noon(day), &credence_store::Lease::for_seconds("test", 60))
             .expect("claim")
         {
             self.store
@@ -579,7 +580,9 @@ fn run_timeline(path: &Path, backend: Backend) -> Vec<String> {
             .expect("plan");
         let again = dunning::plan_run(&*runner.store, &runner.policy, &runner.renderer, day, false)
             .expect("plan");
-        let keys = |p: &dunning::Plan| p.actions.iter().map(|a| a.key.clone()).collect::<Vec<_>>();
+        let keys = |p: &credence_rules::dunning::Plan| {
+            p.actions.iter().map(|a| a.key.clone()).collect::<Vec<_>>()
+        };
         assert_eq!(
             keys(&plan),
             keys(&again),
@@ -697,7 +700,8 @@ fn dunning_timelines_give_the_same_actions_on_postgresql() {
 fn a_timeline_with_a_wrong_expectation_fails() {
     // The runner must be able to fail: the ladder case with one amount changed.
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dunning/timelines/ladder.toml"),
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .join("../tests/dunning/timelines/ladder.toml"),
     )
     .expect("ladder case");
     let wrong = text.replace("1045.56", "1045.57");
@@ -741,7 +745,8 @@ struct InterestCase {
 #[test]
 fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dunning/interest.toml"),
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .join("../tests/dunning/interest.toml"),
     )
     .expect("interest cases");
     let file: InterestFile = toml::from_str(&text).expect("interest.toml");
@@ -820,7 +825,7 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
         let interest: Vec<_> = action
             .charges
             .iter()
-            .filter(|c| c.kind == dunning::action::ChargeKind::Interest)
+            .filter(|c| c.kind == credence_model::dunning::ChargeKind::Interest)
             .collect();
         let lines: Vec<String> = interest
             .iter()
@@ -840,7 +845,7 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
         let compensation = action
             .charges
             .iter()
-            .find(|c| c.kind == dunning::action::ChargeKind::Compensation)
+            .find(|c| c.kind == credence_model::dunning::ChargeKind::Compensation)
             .map(|c| c.amount);
         if lines != case.lines || total != case.interest || compensation != case.compensation {
             failures.push(format!(
@@ -848,7 +853,7 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
                 case.name, case.lines, case.interest, case.compensation
             ));
         }
-        let cited = dunning::law::pack(&case.pack).map(|p| p.cite.clone());
+        let cited = credence_rules::law::pack(&case.pack).map(|p| p.cite.clone());
         if action.law != cited {
             failures.push(format!(
                 "{}: cites {:?}, expected pack {}",

@@ -4,8 +4,8 @@
 //! After an intended change, regenerate with `CREDENCE_BLESS=1 cargo test --release --test normalize`
 //! and review the diff.
 
-use credence::normalize::normalize;
-use credence::runtime::bindings::types::SourceRecord;
+use credence_normalize::normalize;
+use credence_runtime::bindings::types::SourceRecord;
 use std::path::Path;
 
 #[derive(serde::Deserialize)]
@@ -16,7 +16,7 @@ struct Case {
 
 #[test]
 fn normalization_matches_the_golden_files() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/normalize");
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../tests/normalize");
     let bless = std::env::var_os("CREDENCE_BLESS").is_some();
     let mut cases: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/normalize")

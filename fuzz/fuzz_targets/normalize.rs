@@ -3,7 +3,7 @@
 //! record or a quarantine entry). What a plugin returns is outside data to the host.
 #![no_main]
 
-use credence::runtime::bindings::types::SourceRecord;
+use credence_runtime::bindings::types::SourceRecord;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(serde::Deserialize)]
@@ -14,6 +14,6 @@ struct Case {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(case) = serde_json::from_slice::<Case>(data) {
-        let _ = credence::normalize::normalize("fuzz", &case.stream, case.record);
+        let _ = credence_normalize::normalize("fuzz", &case.stream, case.record);
     }
 });

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(policy) = credence::credit::policy::Policy::parse(text, "fuzz.toml") {
+        if let Ok(policy) = credence_rules::policy::Policy::parse(text, "fuzz.toml") {
             let _ = policy.version();
         }
     }

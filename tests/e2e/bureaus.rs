@@ -6,7 +6,7 @@
 //! insolvency record.
 
 use crate::support::{Server, TestHome, realdata};
-use credence::sandbox::gleif::GleifSandbox;
+use credence_fakes::gleif::GleifSandbox;
 
 fn records() -> Option<Vec<serde_json::Value>> {
     let dir = realdata()?.join("gleif-api/tests/data/lei_records");
@@ -100,7 +100,7 @@ fn lookups_by_lei_registration_and_name() {
 
 #[test]
 fn report_files_answer_lookups_by_identifier() {
-    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let folder = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .join("../plugins/bureau-files/tests/reports");
     let home = TestHome::new();
     home.install(&["bureau-files"]);
@@ -147,15 +147,14 @@ fn creditsafe_searches_then_reads_the_report() {
         root.join("creditsafe-legacy-soap/spec/fixtures/company-report-successful.xml"),
     )
     .expect("fixture");
-    let company = credence::sandbox::creditsafe::Company {
+    let company = credence_fakes::creditsafe::Company {
         id: "GB003/0/07495895".into(),
         name: "GOCARDLESS LTD".into(),
         registration: "07495895".into(),
         country: "GB".into(),
         report,
     };
-    let sandbox =
-        credence::sandbox::creditsafe::CreditsafeSandbox::new("user", "pw", vec![company]);
+    let sandbox = credence_fakes::creditsafe::CreditsafeSandbox::new("user", "pw", vec![company]);
     let server = Server::start(sandbox.router());
     let home = TestHome::new();
     home.install(&["creditsafe"]);
@@ -230,7 +229,7 @@ fn creditsafe_searches_then_reads_the_report() {
 /// The register's recorded profiles and insolvency record, plus one active company with a
 /// strike-off notice, on a local Companies House API.
 fn companies_house() -> Option<Server> {
-    use credence::sandbox::companies_house::{CompaniesHouseSandbox, Company};
+    use credence_fakes::companies_house::{CompaniesHouseSandbox, Company};
     let root = realdata()?.join("companies-house");
     let read = |path: &str| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(root.join(path)).expect("fixture")).expect("json")

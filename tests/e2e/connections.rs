@@ -110,7 +110,7 @@ fn read_prints_every_record_for_plugin_authors() {
     assert_eq!(first["remote_id"], "inv-000000");
     assert_eq!(
         first["body"]["Invoice"]["totals"]["payable"],
-        credence::sandbox::example::invoice(0)["total"]
+        credence_fakes::example::invoice(0)["total"]
     );
     assert!(
         stdout.contains("books       invoices  2      130      130 invoice"),

@@ -10,7 +10,7 @@ use std::path::Path;
 const NOW: &str = "2026-11-26T12:00:00Z";
 
 fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .join("..")
         .join(path)
         .display()

@@ -5,7 +5,7 @@ use crate::support::{TestHome, text};
 use std::path::{Path, PathBuf};
 
 fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/csv/sample")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../plugins/csv/sample")
 }
 
 fn copy_sample(to: &Path) {
@@ -248,7 +248,7 @@ fn customers_are_linked_across_ledgers_by_legal_identifiers() {
 
 /// Validate `instance` against `schemas/json/NAME`.
 fn assert_matches_schema(name: &str, instance: &serde_json::Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .join("../schemas/json")
         .join(name);
     let schema: serde_json::Value =
@@ -331,7 +331,8 @@ fn read_commands_show_open_balances_and_match_their_schemas() {
     broken[0]["open_balances"][0]["currency"] = serde_json::json!(978);
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/json/customers.schema.json"),
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+                .join("../schemas/json/customers.schema.json"),
         )
         .expect("schema"),
     )

@@ -7,7 +7,7 @@ use std::time::Duration;
 #[test]
 fn the_demo_runs_the_whole_job() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_credence"));
-    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    cmd.current_dir(concat!(concat!(env!("CARGO_MANIFEST_DIR"), "/.."), "/.."));
     cmd.args(["demo", "--invoices", "500", "--plugins"])
         .arg(plugins_dir())
         // The sample's dates are fixed: pin the day the credit states are shown for.

@@ -12,7 +12,9 @@ use std::time::Duration;
 const NOW: &str = "2026-11-26T12:00:00Z";
 
 fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .join("..")
+        .join(path)
 }
 
 fn ok(home: &TestHome, args: &[&str]) -> String {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 fn fixtures() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/einvoice/tests/fixtures")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../plugins/einvoice/tests/fixtures")
 }
 
 fn add_folder(home: &TestHome, name: &str, folder: &Path) {

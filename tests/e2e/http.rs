@@ -19,7 +19,7 @@ fn flaky(
     retry_after: Option<&'static str>,
 ) -> (Server, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
-    let inner = credence::sandbox::example::router(120, "tok");
+    let inner = credence_fakes::example::router(120, "tok");
     let state = (calls.clone(), failures, status, retry_after);
     let gate = Router::new()
         .route(

@@ -4,8 +4,8 @@
 //! published imported without a record held back.
 
 use crate::support::{Server, StreamCounts, TestHome, realdata, row, synced, text};
-use credence::sandbox::faults::Fault;
-use credence::sandbox::quickbooks::QuickBooksSandbox;
+use credence_fakes::faults::Fault;
+use credence_fakes::quickbooks::QuickBooksSandbox;
 use std::collections::HashMap;
 
 const TOKEN_VAR: &str = "QBO_TEST_TOKEN";

@@ -6,7 +6,7 @@
 //! duplicates nothing while the other finishes after the lease runs out.
 
 use crate::support::{Exchange, Server, TestHome, text};
-use credence::model::RecordKind;
+use credence_model::RecordKind;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,7 +17,9 @@ const ADMIN: &str = "admin-token-e2e-0123456789";
 const READER: &str = "read-token-e2e-0123456789";
 
 fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .join("..")
+        .join(path)
 }
 
 fn postgres_url() -> String {
@@ -56,8 +58,8 @@ impl Schema {
         );
     }
 
-    fn store(&self) -> Box<dyn credence::store::Store> {
-        credence::store::Location::Postgres {
+    fn store(&self) -> Box<dyn credence_store::Store> {
+        credence_store::Location::Postgres {
             url: postgres_url(),
             schema: self.name.clone(),
         }
@@ -469,7 +471,7 @@ fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
 }
 
 /// Wait until every job of the schedule has run and none is held.
-fn all_synced(store: &dyn credence::store::Store, connections: &[String]) -> bool {
+fn all_synced(store: &dyn credence_store::Store, connections: &[String]) -> bool {
     let Ok(jobs) = store.schedule() else {
         return false;
     };
@@ -489,7 +491,7 @@ fn two_instances_share_the_work_and_one_killed_mid_sync_loses_and_duplicates_not
     let vendors: Vec<Server> = (0..CONNECTIONS)
         .map(|_| {
             Server::start(
-                credence::sandbox::example::Vendor::new(INVOICES, "tok")
+                credence_fakes::example::Vendor::new(INVOICES, "tok")
                     .with_latency(Duration::from_millis(120))
                     .router(),
             )
@@ -740,10 +742,10 @@ fn the_readme_server_section_works_as_written() {
 
 #[test]
 fn a_rate_limited_connection_waits_as_told_while_the_others_sync() {
-    use credence::sandbox::faults::Fault;
+    use credence_fakes::faults::Fault;
     let schema = Schema::new("limits");
     let exchange = Exchange::start(Duration::ZERO);
-    let xero = credence::sandbox::xero::XeroSandbox::generated(50, "tok", "t");
+    let xero = credence_fakes::xero::XeroSandbox::generated(50, "tok", "t");
     // A Retry-After longer than the host waits inside a call reaches the plugin as a rate limit.
     xero.faults().push([Fault::TooManyRequests {
         retry_after_seconds: 300,
@@ -820,7 +822,7 @@ fn sigterm_mid_sync_stops_after_the_page_in_hand_and_the_next_start_resumes() {
     let schema = Schema::new("term");
     let exchange = Exchange::start(Duration::ZERO);
     let vendor = Server::start(
-        credence::sandbox::example::Vendor::new(INVOICES, "tok")
+        credence_fakes::example::Vendor::new(INVOICES, "tok")
             .with_latency(Duration::from_millis(300))
             .router(),
     );
@@ -898,7 +900,7 @@ fn hostile_plugins_are_contained_under_serve_and_sigterm_still_ends_it() {
     use crate::hostile;
     let schema = Schema::new("hostile");
     let exchange = Exchange::start(Duration::ZERO);
-    let books = Server::start(credence::sandbox::example::router(30, "tok"));
+    let books = Server::start(credence_fakes::example::router(30, "tok"));
     let vendor = hostile::hostile_vendor(std::sync::Arc::default());
     let home = TestHome::new();
     home.install(&["test-hostile"]);

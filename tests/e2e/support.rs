@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// Where `cargo xtask plugins` puts built plugins.
 pub fn plugins_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../target/plugins");
     assert!(
         dir.join("example-ledger").is_dir(),
         "built plugins not found in {}: run `cargo xtask plugins` before the tests (`cargo xtask test` does)",
@@ -251,7 +251,7 @@ impl Server {
     pub fn start(router: Router) -> Server {
         let runtime = runtime();
         let (addr, _) = runtime
-            .block_on(credence::sandbox::serve(router, 0))
+            .block_on(credence_fakes::serve(router, 0))
             .expect("bind loopback");
         Server {
             addr,
@@ -266,7 +266,7 @@ impl Server {
 
 /// The example vendor with `invoices` invoices and token `tok`.
 pub fn example_vendor(invoices: usize) -> Server {
-    Server::start(credence::sandbox::example::router(invoices, "tok"))
+    Server::start(credence_fakes::example::router(invoices, "tok"))
 }
 
 /// The third-party data folder (`../shared/realdata` beside the repository, or
@@ -274,7 +274,9 @@ pub fn example_vendor(invoices: usize) -> Server {
 pub fn realdata() -> Option<PathBuf> {
     let dir = std::env::var_os("CREDENCE_REALDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata"));
+        .unwrap_or_else(|| {
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../../shared/realdata")
+        });
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -356,7 +358,7 @@ impl Exchange {
         let mailbox = dir.path().join("mailbox");
         let runtime = crate::support::runtime();
         let (addr, _) = runtime
-            .block_on(credence::sandbox::smtp::serve_slowly(
+            .block_on(credence_fakes::smtp::serve_slowly(
                 0,
                 mailbox.clone(),
                 delay,
@@ -379,7 +381,7 @@ impl Exchange {
 
     /// Message-ID -> message.
     pub fn messages(&self) -> BTreeMap<String, String> {
-        credence::sandbox::smtp::mailbox(&self.mailbox)
+        credence_fakes::smtp::mailbox(&self.mailbox)
             .unwrap_or_default()
             .into_iter()
             .collect()

@@ -6,7 +6,7 @@ use axum::routing::get;
 
 #[test]
 fn a_second_sync_reads_only_what_changed() {
-    let vendor = credence::sandbox::example::Vendor::new(250, "tok");
+    let vendor = credence_fakes::example::Vendor::new(250, "tok");
     let server = Server::start(vendor.router());
     let home = TestHome::new();
     home.add_example_connection("books", &server.url(), "T");
@@ -55,12 +55,12 @@ fn a_second_sync_reads_only_what_changed() {
 
 #[test]
 fn invalid_records_are_quarantined_and_the_rest_of_the_page_is_stored() {
-    let mut broken = credence::sandbox::example::invoice(1);
+    let mut broken = credence_fakes::example::invoice(1);
     broken["total"] = serde_json::json!("999.99");
-    let mut bad_currency = credence::sandbox::example::invoice(2);
+    let mut bad_currency = credence_fakes::example::invoice(2);
     bad_currency["currency"] = serde_json::json!("EURO");
     let page = serde_json::json!({
-        "invoices": [credence::sandbox::example::invoice(0), broken, bad_currency, credence::sandbox::example::invoice(3)],
+        "invoices": [credence_fakes::example::invoice(0), broken, bad_currency, credence_fakes::example::invoice(3)],
         "next_page": null
     });
     let server = Server::start(Router::new().route(
@@ -119,7 +119,7 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
     let stalled = Arc::new(AtomicBool::new(false));
     let pages: Vec<serde_json::Value> = (0..5)
         .map(|p| {
-            let invoices: Vec<_> = (p * 100..(p + 1) * 100).map(credence::sandbox::example::invoice).collect();
+            let invoices: Vec<_> = (p * 100..(p + 1) * 100).map(credence_fakes::example::invoice).collect();
             serde_json::json!({ "invoices": invoices, "next_page": if p < 4 { Some(p + 1) } else { None } })
         })
         .collect();
@@ -159,8 +159,8 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
     }
     // Pages are committed behind the reads: wait for pages 1-3 to be in the store.
     let committed = || {
-        credence::store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
-            .and_then(|s| credence::store::Store::records(&s, credence::model::RecordKind::Invoice))
+        credence_store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
+            .and_then(|s| credence_store::Store::records(&s, credence_model::RecordKind::Invoice))
             .map_or(0, |r| r.len())
     };
     while committed() < 300 {
@@ -183,9 +183,9 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
         "only what the killed sync had not committed: {report}"
     );
 
-    let store = credence::store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
+    let store = credence_store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
         .expect("open store");
-    let stored = credence::store::Store::records(&store, credence::model::RecordKind::Invoice)
+    let stored = credence_store::Store::records(&store, credence_model::RecordKind::Invoice)
         .expect("records");
     assert_eq!(
         stored.len(),
@@ -204,9 +204,9 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
 
 /// The store as a comparable value: every record of every kind, with its content.
 fn snapshot(home: &TestHome) -> Vec<String> {
-    use credence::model::RecordKind;
-    use credence::store::Store;
-    let store = credence::store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
+    use credence_model::RecordKind;
+    use credence_store::Store;
+    let store = credence_store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
         .expect("open store");
     let mut out = Vec::new();
     for kind in [
@@ -233,14 +233,15 @@ fn snapshot(home: &TestHome) -> Vec<String> {
 fn twenty_kills_at_random_points_never_lose_or_duplicate_a_record() {
     // 15 ms per page makes a sync last about 0.3 s whatever the machine's load, so random kill
     // points within that span land mid-sync.
-    let slow = credence::sandbox::example::router(2_000, "tok").layer(axum::middleware::from_fn(
+    let slow = credence_fakes::example::router(2_000, "tok").layer(axum::middleware::from_fn(
         |request: axum::extract::Request, next: axum::middleware::Next| async move {
             tokio::time::sleep(std::time::Duration::from_millis(15)).await;
             next.run(request).await
         },
     ));
     let vendor = Server::start(slow);
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/csv/sample");
+    let sample = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .join("../plugins/csv/sample");
     let setup = |home: &TestHome| {
         home.add_example_connection("books", &vendor.url(), "T");
         home.install(&["csv-ledger"]);
@@ -332,7 +333,7 @@ fn a_sync_already_running_elsewhere_is_skipped_not_repeated() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
-    let vendor = credence::sandbox::example::Vendor::new(250, "tok")
+    let vendor = credence_fakes::example::Vendor::new(250, "tok")
         .with_page_size(25)
         .with_latency(Duration::from_millis(300));
     let requests = Arc::new(AtomicUsize::new(0));

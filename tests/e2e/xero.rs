@@ -4,8 +4,8 @@
 //! published example payloads served and imported without a record held back.
 
 use crate::support::{Server, StreamCounts, TestHome, realdata, row, synced, text};
-use credence::sandbox::faults::Fault;
-use credence::sandbox::xero::XeroSandbox;
+use credence_fakes::faults::Fault;
+use credence_fakes::xero::XeroSandbox;
 use std::time::Duration;
 
 const TOKEN_VAR: &str = "XERO_TEST_TOKEN";

@@ -1,0 +1,377 @@
+//! The host's dependency rules (ARCHITECTURE.md), checked on the code as it is:
+//! - each crate under `host/` depends only on the crates below it (read from `cargo metadata`);
+//! - nothing depends on the CLI or the server, and the vendor fakes only reach tests, the demo
+//!   and `credence sandbox`;
+//! - within each crate, no two modules import each other, at any level of the module tree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What each host crate may depend on (normal and build dependencies; dev-dependencies are
+/// the tests' business, except that they too may not reach the CLI or the server).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("credence-model", &[]),
+    ("credence-runtime", &[]),
+    (
+        "credence-normalize",
+        &["credence-model", "credence-runtime"],
+    ),
+    ("credence-store", &["credence-model"]),
+    ("credence-rules", &["credence-model"]),
+    (
+        "credence-app",
+        &[
+            "credence-model",
+            "credence-runtime",
+            "credence-normalize",
+            "credence-store",
+            "credence-rules",
+        ],
+    ),
+    (
+        "credence-server",
+        &[
+            "credence-model",
+            "credence-runtime",
+            "credence-normalize",
+            "credence-store",
+            "credence-rules",
+            "credence-app",
+        ],
+    ),
+    ("credence-fakes", &[]),
+    (
+        "credence",
+        &[
+            "credence-model",
+            "credence-runtime",
+            "credence-normalize",
+            "credence-store",
+            "credence-rules",
+            "credence-app",
+            "credence-server",
+            "credence-fakes",
+        ],
+    ),
+];
+
+fn repo() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).to_path_buf()
+}
+
+fn metadata() -> serde_json::Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("cargo metadata JSON")
+}
+
+/// Every workspace package under `host/`: name -> (manifest folder, [(dependency, kind)]).
+fn host_crates() -> BTreeMap<String, (PathBuf, Vec<(String, String)>)> {
+    let meta = metadata();
+    let host = repo().join("host").canonicalize().expect("host/");
+    let mut crates = BTreeMap::new();
+    for p in meta["packages"].as_array().expect("packages") {
+        let manifest = PathBuf::from(p["manifest_path"].as_str().expect("manifest_path"));
+        let dir = manifest.parent().expect("folder").to_path_buf();
+        if !dir.starts_with(&host) {
+            continue;
+        }
+        let deps = p["dependencies"]
+            .as_array()
+            .expect("dependencies")
+            .iter()
+            .map(|d| {
+                (
+                    d["name"].as_str().expect("name").to_string(),
+                    d["kind"].as_str().unwrap_or("normal").to_string(),
+                )
+            })
+            .collect();
+        crates.insert(p["name"].as_str().expect("name").to_string(), (dir, deps));
+    }
+    crates
+}
+
+#[test]
+fn every_host_crate_depends_only_on_the_layers_below_it() {
+    let crates = host_crates();
+    let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+    let known: BTreeSet<&str> = allowed.keys().copied().collect();
+    let found: BTreeSet<&str> = crates.keys().map(String::as_str).collect();
+    assert_eq!(
+        found, known,
+        "the crates under host/ changed: give each new one its place in ALLOWED and ARCHITECTURE.md"
+    );
+    let mut broken = Vec::new();
+    for (name, (_, deps)) in &crates {
+        for (dep, kind) in deps {
+            if !known.contains(dep.as_str()) {
+                continue;
+            }
+            let ok = match kind.as_str() {
+                "dev" => dep != "credence" && dep != "credence-server" || name == "credence",
+                _ => allowed[name.as_str()].contains(&dep.as_str()),
+            };
+            if !ok {
+                broken.push(format!("{name} -> {dep} ({kind})"));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "dependencies against the layering (see ARCHITECTURE.md): {broken:?}"
+    );
+}
+
+#[test]
+fn the_rule_table_itself_points_downwards_only() {
+    // A table that allowed a cycle would make the check above meaningless.
+    let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+    for (name, deps) in &allowed {
+        for dep in *deps {
+            assert!(
+                !allowed[dep].contains(name),
+                "{name} and {dep} may depend on each other"
+            );
+            assert!(
+                !["credence", "credence-server"].contains(dep) || *name == "credence",
+                "{name} may depend on {dep}: nothing depends on the CLI or the server"
+            );
+        }
+    }
+}
+
+/// A module's path in its crate (`["credit", "facts"]`; the root is `[]`).
+type ModPath = Vec<String>;
+
+/// Every module of a crate: path -> the source of its file, test modules cut off.
+fn modules(src: &Path) -> BTreeMap<ModPath, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let rel = path.strip_prefix(src).expect("under src");
+            let mut parts: Vec<String> = rel
+                .with_extension("")
+                .iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            if matches!(
+                parts.last().map(String::as_str),
+                Some("mod" | "lib" | "main")
+            ) {
+                parts.pop();
+            }
+            let text = std::fs::read_to_string(&path).expect("read source");
+            // Tests may reach anywhere in their crate; the rule is about the code itself.
+            let code = match text.find("#[cfg(test)]") {
+                Some(i) => &text[..i],
+                None => &text,
+            };
+            // Comments (doc links included) are not dependencies.
+            let code: String = code
+                .lines()
+                .map(|line| match line.find("//") {
+                    Some(i) => &line[..i],
+                    None => line,
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.insert(parts, code);
+        }
+    }
+    out
+}
+
+/// The paths a source refers to through `crate::`, `super::` and `self::`, made absolute.
+fn references(module: &ModPath, code: &str) -> Vec<ModPath> {
+    let mut refs = Vec::new();
+    let bytes = code.as_bytes();
+    for (start, prefix) in ["crate::", "super::", "self::"]
+        .iter()
+        .flat_map(|p| code.match_indices(p).map(move |(i, _)| (i, *p)))
+    {
+        if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            continue; // `$crate::`, `my_crate::` and the like
+        }
+        let mut base: ModPath = match prefix {
+            "crate::" => Vec::new(),
+            // In `a/b.rs` (module a::b) `super` is `a`; in `a/mod.rs` (module a) it is the root.
+            "super::" => {
+                let mut b = module.clone();
+                b.pop();
+                b
+            }
+            _ => module.clone(),
+        };
+        let rest = &code[start + prefix.len()..];
+        let mut more_supers = rest;
+        while let Some(r) = more_supers.strip_prefix("super::") {
+            base.pop();
+            more_supers = r;
+        }
+        let rest = more_supers;
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let mut path = base.clone();
+                path.extend(ident_path(item.trim()));
+                refs.push(path);
+            }
+        } else {
+            let mut path = base.clone();
+            path.extend(ident_path(rest));
+            refs.push(path);
+        }
+    }
+    refs
+}
+
+/// `a::b::{c}` -> ["a", "b"]: the leading identifiers of a path.
+fn ident_path(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if end == 0 {
+            break;
+        }
+        out.push(rest[..end].to_string());
+        match rest[end..].strip_prefix("::") {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Sibling edges: module `a::x` using `a::y::Thing` is an edge x -> y among `a`'s children.
+fn sibling_edges(
+    mods: &BTreeMap<ModPath, String>,
+) -> BTreeMap<ModPath, BTreeSet<(String, String)>> {
+    let mut edges: BTreeMap<ModPath, BTreeSet<(String, String)>> = BTreeMap::new();
+    for (module, code) in mods {
+        for target in references(module, code) {
+            // The longest prefix of the target that is a module of this crate.
+            let mut t = target.clone();
+            while !t.is_empty() && !mods.contains_key(&t) {
+                t.pop();
+            }
+            let common = module.iter().zip(&t).take_while(|(a, b)| a == b).count();
+            if common == module.len() || common == t.len() {
+                continue; // itself, an ancestor or a descendant
+            }
+            edges
+                .entry(module[..common].to_vec())
+                .or_default()
+                .insert((module[common].clone(), t[common].clone()));
+        }
+    }
+    edges
+}
+
+/// A cycle in a directed graph, if any.
+fn find_cycle(edges: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
+    let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (a, b) in edges {
+        next.entry(a).or_default().push(b);
+    }
+    fn visit<'a>(
+        node: &'a str,
+        next: &BTreeMap<&'a str, Vec<&'a str>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|n| *n == node) {
+            let mut cycle: Vec<String> = path[i..].iter().map(|s| s.to_string()).collect();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node);
+        for n in next.get(node).into_iter().flatten() {
+            if let Some(c) = visit(n, next, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node);
+        None
+    }
+    let mut done = BTreeSet::new();
+    for start in next.keys() {
+        if let Some(c) = visit(start, &next, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+#[test]
+fn no_two_modules_of_a_host_crate_import_each_other() {
+    let mut cycles = Vec::new();
+    for (name, (dir, _)) in host_crates() {
+        let mods = modules(&dir.join("src"));
+        for (parent, edges) in sibling_edges(&mods) {
+            if let Some(cycle) = find_cycle(&edges) {
+                let at = if parent.is_empty() {
+                    String::new()
+                } else {
+                    format!("::{}", parent.join("::"))
+                };
+                cycles.push(format!("{name}{at}: {}", cycle.join(" -> ")));
+            }
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "import cycles between modules: {cycles:#?}"
+    );
+}
+
+#[test]
+fn the_cycle_check_finds_a_cycle_when_there_is_one() {
+    let mods: BTreeMap<ModPath, String> = [
+        (vec![], String::new()),
+        (vec!["a".to_string()], "use crate::b::Thing;".to_string()),
+        (
+            vec!["b".to_string()],
+            "use crate::{c::Other, a};".to_string(),
+        ),
+        (vec!["c".to_string()], "use super::a::X;".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let edges = sibling_edges(&mods);
+    let cycle = find_cycle(&edges[&Vec::<String>::new()]).expect("a -> b -> a");
+    assert_eq!(cycle.first(), cycle.last());
+    assert!(cycle.contains(&"a".to_string()) && cycle.contains(&"b".to_string()));
+}
