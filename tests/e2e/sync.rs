@@ -160,7 +160,9 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
     // Pages are committed behind the reads: wait for pages 1-3 to be in the store.
     let committed = || {
         credence_store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
-            .and_then(|s| credence_store::Store::records(&s, credence_model::RecordKind::Invoice))
+            .and_then(|s| {
+                credence_store::RecordStore::records(&s, credence_model::RecordKind::Invoice)
+            })
             .map_or(0, |r| r.len())
     };
     while committed() < 300 {
@@ -185,7 +187,7 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
 
     let store = credence_store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
         .expect("open store");
-    let stored = credence_store::Store::records(&store, credence_model::RecordKind::Invoice)
+    let stored = credence_store::RecordStore::records(&store, credence_model::RecordKind::Invoice)
         .expect("records");
     assert_eq!(
         stored.len(),
@@ -205,7 +207,7 @@ fn a_sync_killed_mid_stream_resumes_without_loss_or_duplicates() {
 /// The store as a comparable value: every record of every kind, with its content.
 fn snapshot(home: &TestHome) -> Vec<String> {
     use credence_model::RecordKind;
-    use credence_store::Store;
+    use credence_store::RecordStore;
     let store = credence_store::sqlite::SqliteStore::open(&home.path().join("credence.db"))
         .expect("open store");
     let mut out = Vec::new();

@@ -3,7 +3,9 @@
 //! - `plugins`: build every crate in `plugins/` for `wasm32-wasip2` (release) and lay each out
 //!   as `target/plugins/<id>/` (manifest + wasm), ready for `credence plugin install`.
 //! - `test`: what CI runs: plugins, `cargo fmt --check`, `cargo clippy -D warnings`, every test,
-//!   all in the release profile so the workspace is built once.
+//!   all in the release profile so the workspace is built once. The test binaries are built
+//!   first and then run side by side (`CREDENCE_TEST_JOBS` at once, the machine's cores by
+//!   default), longest first, so the end-to-end suite does not hold the others back.
 //! - `demo`: build the plugins and run `credence demo` (the README's first command).
 //! - `bench`: the runtime benchmarks (criterion), after building the plugins.
 //! - `fuzz [SECONDS] [--host] [TARGET...]`: the plugins' fuzz targets in `fuzz/` (with `--host`
@@ -34,10 +36,7 @@ fn main() -> anyhow::Result<()> {
                     "warnings",
                 ],
             )?;
-            cargo(
-                &root,
-                &["test", "--release", "--workspace", "--exclude", "xtask"],
-            )
+            run_tests(&root)
         }
         "demo" => {
             build_plugins(&root)?;
@@ -66,6 +65,143 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     }
+}
+
+/// One test binary cargo built: what `cargo test` would print for it, and where it runs.
+struct TestBinary {
+    label: String,
+    executable: PathBuf,
+    package_dir: PathBuf,
+    package: String,
+}
+
+/// Build every test binary of the workspace (release, like the rest of CI), then run them
+/// side by side and their doc tests; each binary's output is printed whole when it ends, with
+/// cargo's own `Running` line and `test result:` lines, so logs read as cargo's do.
+fn run_tests(root: &Path) -> anyhow::Result<()> {
+    let args = [
+        "test",
+        "--release",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ];
+    eprintln!("+ cargo {}", args.join(" "));
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(root)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("building the test binaries")?;
+    if !out.status.success() {
+        bail!("cargo {} failed ({})", args.join(" "), out.status);
+    }
+    let mut binaries = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some("compiler-artifact"), Some(executable), Some(true)) = (
+            message["reason"].as_str(),
+            message["executable"].as_str(),
+            message["profile"]["test"].as_bool(),
+        ) else {
+            continue;
+        };
+        let manifest = PathBuf::from(message["manifest_path"].as_str().unwrap_or_default());
+        let package_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+        let src = message["target"]["src_path"].as_str().unwrap_or_default();
+        let shown = Path::new(src)
+            .strip_prefix(&package_dir)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| src.to_string());
+        let kind = message["target"]["kind"][0].as_str().unwrap_or_default();
+        let label = match kind {
+            "lib" | "bin" => format!("unittests {shown} ({executable})"),
+            _ => format!("{shown} ({executable})"),
+        };
+        let package = message["package_id"]
+            .as_str()
+            .and_then(|id| id.rsplit('/').next())
+            .and_then(|tail| tail.split(['#', '@']).find(|part| !part.is_empty()))
+            .unwrap_or_default()
+            .to_string();
+        binaries.push(TestBinary {
+            label,
+            executable: PathBuf::from(executable),
+            package_dir,
+            package,
+        });
+    }
+    // Longest first: the end-to-end suite, then the data-driven suites, then the rest.
+    let weight = |b: &TestBinary| match b.label.split(' ').next().unwrap_or_default() {
+        l if l.contains("e2e/") => 0,
+        l if l.contains("dunning") || l.contains("credit") => 1,
+        _ => 2,
+    };
+    binaries.sort_by_key(|b| (weight(b), b.label.clone()));
+    let jobs = std::env::var("CREDENCE_TEST_JOBS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    eprintln!("running {} test binaries, {jobs} at a time", binaries.len());
+    let queue = std::sync::Mutex::new(binaries.into_iter());
+    let failed = std::sync::Mutex::new(Vec::new());
+    let print = std::sync::Mutex::new(());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().map(|mut q| q.next()).ok().flatten();
+                    let Some(binary) = next else { break };
+                    let result = Command::new(&binary.executable)
+                        .current_dir(&binary.package_dir)
+                        .env("CARGO_MANIFEST_DIR", &binary.package_dir)
+                        .env("CARGO_PKG_NAME", &binary.package)
+                        .output();
+                    let _held = print.lock();
+                    println!("     Running {}", binary.label);
+                    match result {
+                        Ok(output) => {
+                            use std::io::Write;
+                            let _ = std::io::stdout().write_all(&output.stdout);
+                            let _ = std::io::stderr().write_all(&output.stderr);
+                            if !output.status.success()
+                                && let Ok(mut f) = failed.lock()
+                            {
+                                f.push(binary.label.clone());
+                            }
+                        }
+                        Err(e) => {
+                            eprintln!("cannot run {}: {e}", binary.executable.display());
+                            if let Ok(mut f) = failed.lock() {
+                                f.push(binary.label.clone());
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    cargo(
+        root,
+        &[
+            "test",
+            "--release",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--doc",
+        ],
+    )?;
+    let failed = failed.into_inner().unwrap_or_default();
+    if !failed.is_empty() {
+        bail!("test binaries failed: {}", failed.join(", "));
+    }
+    Ok(())
 }
 
 fn workspace_root() -> PathBuf {

@@ -12,7 +12,7 @@ use credence_app::credit;
 use credence_model::*;
 use credence_rules::credit::{Policy, facts, rules};
 use credence_store::sqlite::SqliteStore;
-use credence_store::{PageCommit, Store};
+use credence_store::{PageCommit, RecordStore};
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use credence_model::Record;
 use credence_store::sqlite::SqliteStore;
-use credence_store::{PageCommit, Store};
+use credence_store::{PageCommit, RecordStore};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 const INVOICES: usize = 100_000;

@@ -386,7 +386,12 @@ fn a_record_of_another_connection_is_refused_and_nothing_of_its_page_is_written(
                 .contains("record 2 of connection other-books is in a page of connection"),
             "{err}"
         );
-        assert!(store.records(RecordKind::Customer).expect("records").is_empty());
+        assert!(
+            store
+                .records(RecordKind::Customer)
+                .expect("records")
+                .is_empty()
+        );
         assert_eq!(store.cursor("books", "customers").expect("cursor"), None);
     });
 }

@@ -12,6 +12,7 @@
 mod codec;
 #[cfg(all(test, feature = "sqlite", feature = "postgres"))]
 mod conformance;
+mod outbox;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -316,8 +317,15 @@ pub struct QuarantineEntry {
 
 pub use credence_model::stored::{DocumentRow, StoredRecord, Version};
 
-/// The storage interface shared by the SQLite and (server mode) PostgreSQL backends.
-pub trait Store: Send {
+/// The storage interface shared by the SQLite and (server mode) PostgreSQL backends: four
+/// roles, so each caller names only what it uses (the sync loop a [`RecordStore`], the delivery
+/// loop an [`OutboxStore`], ...), and [`Store`] for a whole backend.
+pub trait Store: RecordStore + ArrangementStore + OutboxStore + ScheduleStore {}
+
+impl<T: RecordStore + ArrangementStore + OutboxStore + ScheduleStore + ?Sized> Store for T {}
+
+/// Records as the sync loop writes them and the views and rules read them: pages with their cursors, quarantine, current records, history.
+pub trait RecordStore: Send {
     /// The saved cursor of a stream (`None`: never read).
     fn cursor(&self, connection: &str, stream: &str) -> Result<Option<SavedCursor>, StoreError>;
     /// Commit a page, its quarantine entries and its cursor atomically.
@@ -353,12 +361,14 @@ pub trait Store: Send {
         connection: &str,
         remote_id: &str,
     ) -> Result<Option<Record>, StoreError>;
+}
+
+/// What the credit controller records by hand: promises to pay, disputes, payment plans.
+pub trait ArrangementStore: Send {
     /// Record a promise to pay; returns its number.
     fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError>;
     /// Every promise recorded, oldest first.
     fn promises(&self) -> Result<Vec<Promise>, StoreError>;
-
-    // Dunning (see `credence_rules::dunning`).
     /// Record a dispute; returns its number.
     fn record_dispute(&mut self, dispute: &Dispute) -> Result<i64, StoreError>;
     /// Resolve an open dispute on a day; false when there is no open dispute with that number.
@@ -369,6 +379,10 @@ pub trait Store: Send {
     fn record_payment_plan(&mut self, plan: &PaymentPlan) -> Result<i64, StoreError>;
     /// Every payment plan, oldest first.
     fn payment_plans(&self) -> Result<Vec<PaymentPlan>, StoreError>;
+}
+
+/// The dunning ladder's memory and the outbox: queued actions, their claims and delivery, tasks.
+pub trait OutboxStore: Send {
     /// What earlier dunning runs did (levels, charges, actions waiting, last contacts).
     fn dunning_history(&self) -> Result<History, StoreError>;
     /// Queue actions (an action whose key is known is left alone); returns how many were new.
@@ -410,9 +424,10 @@ pub trait Store: Send {
         until: Option<NaiveDate>,
         note: Option<&str>,
     ) -> Result<Vec<String>, StoreError>;
+}
 
-    // The shared schedule (see `credence_server`): one row per job, leased by one instance at a
-    // time. Times here are the real clock, never the pinned business date.
+/// The server's shared schedule: one row per job, leased by one instance at a time.
+pub trait ScheduleStore: Send {
     /// Take the lease of a job that is due and not held (or whose holder's lease ran out); a
     /// job never seen before is due at once. False: not due, or another instance holds it.
     fn lease_job(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError>;

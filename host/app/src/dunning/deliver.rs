@@ -8,7 +8,7 @@
 use super::action::{Action, Channel, OutboxEntry};
 use crate::home::config::{DeliveryConfig, SmtpConfig, WebhookConfig};
 use chrono::{DateTime, Utc};
-use credence_store::{Lease, Store, StoreError};
+use credence_store::{Lease, OutboxStore, StoreError};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
@@ -297,7 +297,7 @@ pub struct Report {
 /// is a wait in the real world. Computing the backoff on a pinned clock left every failed
 /// action waiting for a moment that never came.
 pub async fn run(
-    store: &mut dyn Store,
+    store: &mut dyn OutboxStore,
     channels: &Channels,
     business_now: impl Fn() -> DateTime<Utc>,
     limit: Option<usize>,

@@ -14,7 +14,7 @@ use credence_normalize::{Quarantined, normalize, withdrawal};
 use credence_runtime::bindings::types::Description;
 use credence_runtime::limits::LimitHit;
 use credence_runtime::{CallError, JobContext, Plugin};
-use credence_store::{PageCommit, PageCounts, Store, StoreError};
+use credence_store::{PageCommit, PageCounts, RecordStore, StoreError};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -65,7 +65,7 @@ impl SyncError {
 pub fn sync_connection(
     plugin: &Plugin,
     job: JobContext,
-    store: &mut dyn Store,
+    store: &mut dyn RecordStore,
     handle: tokio::runtime::Handle,
     on_page: &mut dyn FnMut(&str, &StreamOutcome),
 ) -> SyncOutcome {
@@ -81,7 +81,7 @@ pub const STOPPED: &str = "stopped";
 pub fn sync_connection_until(
     plugin: &Plugin,
     job: JobContext,
-    store: &mut dyn Store,
+    store: &mut dyn RecordStore,
     handle: tokio::runtime::Handle,
     on_page: &mut dyn FnMut(&str, &StreamOutcome),
     stop: &AtomicBool,
@@ -147,7 +147,7 @@ struct Pending {
 fn run(
     plugin: &Plugin,
     job: JobContext,
-    store: &mut dyn Store,
+    store: &mut dyn RecordStore,
     handle: tokio::runtime::Handle,
     streams: &mut Vec<StreamOutcome>,
     on_page: &mut dyn FnMut(&str, &StreamOutcome),
@@ -315,7 +315,7 @@ fn commit(
     page: credence_runtime::bindings::types::Page,
     stream: &str,
     received_at: chrono::DateTime<chrono::Utc>,
-    store: &mut dyn Store,
+    store: &mut dyn RecordStore,
 ) -> Result<PageCounts, StoreError> {
     let mut commit = PageCommit {
         connection: connection.to_string(),

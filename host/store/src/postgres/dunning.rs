@@ -5,12 +5,12 @@
 use super::Pg;
 use super::query;
 use crate::codec::{bad, date};
+use crate::outbox::{ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, history_sql};
 use crate::{Lease, StoreError, timestamp};
 use chrono::{DateTime, NaiveDate, Utc};
-use credence_model::dunning::ActionKind;
-use credence_model::dunning::{Action, ChargeKind, OutboxEntry, Status, TaskState};
-use credence_model::history::{Charged, History, Level};
-use credence_model::{Currency, Dispute, PaymentPlan};
+use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
+use credence_model::history::History;
+use credence_model::{Dispute, PaymentPlan};
 
 pub fn record_dispute(db: &Pg, dispute: &Dispute) -> Result<i64, StoreError> {
     let body =
@@ -87,79 +87,24 @@ pub fn payment_plans(db: &Pg) -> Result<Vec<PaymentPlan>, StoreError> {
 
 pub fn history(db: &Pg) -> Result<History, StoreError> {
     const CONTEXT: &str = "reading the dunning history";
-    let mut h = History::default();
-    for r in db
-        .query(
-            "SELECT invoice, step, delivered_on FROM dunning_levels",
-            &[],
-        )
-        .map_err(query(CONTEXT))?
-    {
-        h.levels.insert(
-            r.get(0),
-            Level {
-                step: r.get(1),
-                on: date(CONTEXT, r.get(2))?,
-            },
-        );
+    let mut h = HistoryRows::new();
+    let rows = |sql: &str| db.query(sql, &[]).map_err(query(CONTEXT));
+    for r in rows(history_sql::LEVELS)? {
+        h.level(r.get(0), r.get(1), r.get(2))?;
     }
-    for r in db
-        .query(
-            "SELECT invoice, kind, MAX(through) FROM dunning_charges GROUP BY invoice, kind",
-            &[],
-        )
-        .map_err(query(CONTEXT))?
-    {
-        let c: &mut Charged = h.charged.entry(r.get(0)).or_default();
-        match r.get::<_, &str>(1) {
-            "compensation" => c.compensation = true,
-            "fee" => c.fee = true,
-            _ => {
-                c.interest_through = r
-                    .get::<_, Option<&str>>(2)
-                    .map(|t| date(CONTEXT, t))
-                    .transpose()?
-            }
-        }
+    for r in rows(history_sql::CHARGES)? {
+        h.charge(r.get(0), r.get(1), r.get(2))?;
     }
-    for r in db
-        .query(
-            "SELECT i.invoice FROM outbox_invoices i JOIN outbox o ON o.key = i.action
-             WHERE o.status <> 'delivered'",
-            &[],
-        )
-        .map_err(query(CONTEXT))?
-    {
-        h.in_flight.insert(r.get(0));
+    for r in rows(history_sql::IN_FLIGHT)? {
+        h.in_flight(r.get(0));
     }
-    for r in db
-        .query(
-            "SELECT account, kind, currency FROM outbox WHERE status <> 'delivered'",
-            &[],
-        )
-        .map_err(query(CONTEXT))?
-    {
-        let kind: &str = r.get(1);
-        let kind: ActionKind = serde_json::from_value(serde_json::Value::String(kind.into()))
-            .map_err(|_| bad(CONTEXT, format!("unknown action kind {kind:?}")))?;
-        let currency = Currency::parse(r.get(2)).map_err(|e| bad(CONTEXT, e))?;
-        h.open_actions.insert((r.get(0), kind, currency));
+    for r in rows(history_sql::OPEN_ACTIONS)? {
+        h.open_action(r.get(0), r.get(1), r.get(2))?;
     }
-    for r in db
-        .query("SELECT account, last_on FROM dunning_contacts", &[])
-        .map_err(query(CONTEXT))?
-    {
-        h.last_contact.insert(r.get(0), date(CONTEXT, r.get(1))?);
+    for r in rows(history_sql::CONTACTS)? {
+        h.contact(r.get(0), r.get(1))?;
     }
-    Ok(h)
-}
-
-fn charge_kind(kind: ChargeKind) -> &'static str {
-    match kind {
-        ChargeKind::Interest => "interest",
-        ChargeKind::Compensation => "compensation",
-        ChargeKind::Fee => "fee",
-    }
+    Ok(h.finish())
 }
 
 /// Queue actions; a key already in the outbox is left alone (two instances planning the same
@@ -183,21 +128,20 @@ pub fn enqueue(db: &Pg, actions: &[Action], now: DateTime<Utc>) -> Result<usize,
         .map_err(query(CONTEXT))?;
     let mut new = 0;
     for a in actions {
-        let body = serde_json::to_string(a).map_err(|e| bad(CONTEXT, e.to_string()))?;
-        let task = (a.channel == credence_model::dunning::Channel::Task).then_some("open");
+        let row = ActionRow::of(a, CONTEXT)?;
         let added = tx
             .execute(
                 &insert,
                 &[
-                    &a.key,
-                    &a.account,
-                    &a.kind.as_str(),
-                    &a.currency.code(),
-                    &a.channel.as_str(),
-                    &a.planned_on.to_string(),
+                    &row.key,
+                    &row.account,
+                    &row.kind,
+                    &row.currency,
+                    &row.channel,
+                    &row.planned_on,
                     &now.to_rfc3339(),
-                    &task,
-                    &body,
+                    &row.task,
+                    &row.body,
                 ],
             )
             .map_err(query(CONTEXT))?;
@@ -209,16 +153,10 @@ pub fn enqueue(db: &Pg, actions: &[Action], now: DateTime<Utc>) -> Result<usize,
             tx.execute(&invoice, &[&a.key, &i.key, &i.step])
                 .map_err(query(CONTEXT))?;
         }
-        for c in &a.charges {
+        for c in ActionRow::charges(a) {
             tx.execute(
                 &charge,
-                &[
-                    &a.key,
-                    &c.invoice,
-                    &charge_kind(c.kind),
-                    &c.to.map(|t| t.to_string()),
-                    &c.amount.to_string(),
-                ],
+                &[&a.key, &c.invoice, &c.kind, &c.through, &c.amount],
             )
             .map_err(query(CONTEXT))?;
         }
@@ -227,33 +165,19 @@ pub fn enqueue(db: &Pg, actions: &[Action], now: DateTime<Utc>) -> Result<usize,
     Ok(new)
 }
 
-const ENTRY_COLUMNS: &str =
-    "body, status, attempts, last_error, delivered_at, receipt, task, snoozed_until, task_note";
-
 fn to_entry(context: &'static str, r: &tokio_postgres::Row) -> Result<OutboxEntry, StoreError> {
-    let action: Action = serde_json::from_str(r.get(0))
-        .map_err(|e| bad(context, format!("an outbox action: {e}")))?;
-    let status: &str = r.get(1);
-    let attempts: i64 = r.get(2);
-    Ok(OutboxEntry {
-        status: Status::parse(status)
-            .ok_or_else(|| bad(context, format!("unknown status {status:?}")))?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+    EntryRow {
+        body: r.get(0),
+        status: r.get(1),
+        attempts: r.get(2),
         last_error: r.get(3),
         delivered_at: r.get(4),
         receipt: r.get(5),
-        task: r.get::<_, Option<&str>>(6).map(|t| match t {
-            "done" => TaskState::Done,
-            "snoozed" => TaskState::Snoozed,
-            _ => TaskState::Open,
-        }),
-        snoozed_until: r
-            .get::<_, Option<&str>>(7)
-            .map(|s| date(context, s))
-            .transpose()?,
+        task: r.get(6),
+        snoozed_until: r.get(7),
         task_note: r.get(8),
-        action,
-    })
+    }
+    .decode(context)
 }
 
 /// Claim the oldest action due (or whose claim ran out): rows another instance is claiming

@@ -4,71 +4,13 @@
 //! message id) or delivered with its levels and contact date, never half of it.
 
 use crate::codec::{bad, date};
+use crate::outbox::{ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, history_sql};
 use crate::{Lease, StoreError, timestamp};
 use chrono::{DateTime, NaiveDate, Utc};
-use credence_model::dunning::ActionKind;
-use credence_model::dunning::{Action, ChargeKind, OutboxEntry, Status, TaskState};
-use credence_model::history::{Charged, History, Level};
-use credence_model::{Currency, Dispute, PaymentPlan};
+use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
+use credence_model::history::History;
+use credence_model::{Dispute, PaymentPlan};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-
-/// Migration 5.
-pub const MIGRATION: &str = r#"
-    CREATE TABLE disputes (
-        id INTEGER PRIMARY KEY,
-        invoice TEXT NOT NULL,
-        body TEXT NOT NULL,
-        resolved_on TEXT
-    );
-    CREATE TABLE payment_plans (
-        id INTEGER PRIMARY KEY,
-        body TEXT NOT NULL
-    );
-    CREATE TABLE outbox (
-        key TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        account TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        planned_on TEXT NOT NULL,
-        status TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt TEXT NOT NULL,
-        last_error TEXT,
-        delivered_at TEXT,
-        receipt TEXT,
-        task TEXT,
-        snoozed_until TEXT,
-        task_note TEXT,
-        body TEXT NOT NULL
-    );
-    CREATE INDEX outbox_due ON outbox (status, next_attempt, seq);
-    CREATE TABLE outbox_invoices (
-        action TEXT NOT NULL,
-        invoice TEXT NOT NULL,
-        step TEXT NOT NULL,
-        PRIMARY KEY (action, invoice)
-    );
-    CREATE TABLE dunning_levels (
-        invoice TEXT PRIMARY KEY,
-        step TEXT NOT NULL,
-        delivered_on TEXT NOT NULL,
-        action TEXT NOT NULL
-    );
-    CREATE TABLE dunning_charges (
-        action TEXT NOT NULL,
-        invoice TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        through TEXT,
-        amount TEXT NOT NULL,
-        PRIMARY KEY (action, invoice, kind)
-    );
-    CREATE TABLE dunning_contacts (
-        account TEXT PRIMARY KEY,
-        last_on TEXT NOT NULL
-    );
-"#;
 
 fn query(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| StoreError::Query {
@@ -156,81 +98,34 @@ pub fn payment_plans(db: &Connection) -> Result<Vec<PaymentPlan>, StoreError> {
 
 pub fn history(db: &Connection) -> Result<History, StoreError> {
     const CONTEXT: &str = "reading the dunning history";
-    let mut h = History::default();
-    let mut stmt = db
-        .prepare_cached("SELECT invoice, step, delivered_on FROM dunning_levels")
-        .map_err(query(CONTEXT))?;
-    let mut rows = stmt.query([]).map_err(query(CONTEXT))?;
-    while let Some(r) = rows.next().map_err(query(CONTEXT))? {
-        let invoice: String = r.get(0).map_err(query(CONTEXT))?;
-        let step: String = r.get(1).map_err(query(CONTEXT))?;
-        let on: String = r.get(2).map_err(query(CONTEXT))?;
-        h.levels.insert(
-            invoice,
-            Level {
-                step,
-                on: date(CONTEXT, &on)?,
-            },
-        );
-    }
-    let mut stmt = db
-        .prepare_cached(
-            "SELECT invoice, kind, MAX(through) FROM dunning_charges GROUP BY invoice, kind",
-        )
-        .map_err(query(CONTEXT))?;
-    let mut rows = stmt.query([]).map_err(query(CONTEXT))?;
-    while let Some(r) = rows.next().map_err(query(CONTEXT))? {
-        let invoice: String = r.get(0).map_err(query(CONTEXT))?;
-        let kind: String = r.get(1).map_err(query(CONTEXT))?;
-        let through: Option<String> = r.get(2).map_err(query(CONTEXT))?;
-        let c: &mut Charged = h.charged.entry(invoice).or_default();
-        match kind.as_str() {
-            "compensation" => c.compensation = true,
-            "fee" => c.fee = true,
-            _ => c.interest_through = through.map(|t| date(CONTEXT, &t)).transpose()?,
+    let mut h = HistoryRows::new();
+    let each = |sql: &str, visit: &mut dyn FnMut(&rusqlite::Row<'_>) -> Result<(), StoreError>| {
+        let mut stmt = db.prepare_cached(sql).map_err(query(CONTEXT))?;
+        let mut rows = stmt.query([]).map_err(query(CONTEXT))?;
+        while let Some(r) = rows.next().map_err(query(CONTEXT))? {
+            visit(r)?;
         }
-    }
-    let mut stmt = db
-        .prepare_cached(
-            "SELECT i.invoice FROM outbox_invoices i JOIN outbox o ON o.key = i.action
-             WHERE o.status <> 'delivered'",
-        )
-        .map_err(query(CONTEXT))?;
-    let mut rows = stmt.query([]).map_err(query(CONTEXT))?;
-    while let Some(r) = rows.next().map_err(query(CONTEXT))? {
-        h.in_flight.insert(r.get(0).map_err(query(CONTEXT))?);
-    }
-    let mut stmt = db
-        .prepare_cached("SELECT account, kind, currency FROM outbox WHERE status <> 'delivered'")
-        .map_err(query(CONTEXT))?;
-    let mut rows = stmt.query([]).map_err(query(CONTEXT))?;
-    while let Some(r) = rows.next().map_err(query(CONTEXT))? {
-        let account: String = r.get(0).map_err(query(CONTEXT))?;
-        let kind: String = r.get(1).map_err(query(CONTEXT))?;
-        let currency: String = r.get(2).map_err(query(CONTEXT))?;
-        let kind: ActionKind = serde_json::from_value(serde_json::Value::String(kind.clone()))
-            .map_err(|_| bad(CONTEXT, format!("unknown action kind {kind:?}")))?;
-        let currency = Currency::parse(&currency).map_err(|e| bad(CONTEXT, e))?;
-        h.open_actions.insert((account, kind, currency));
-    }
-    let mut stmt = db
-        .prepare_cached("SELECT account, last_on FROM dunning_contacts")
-        .map_err(query(CONTEXT))?;
-    let mut rows = stmt.query([]).map_err(query(CONTEXT))?;
-    while let Some(r) = rows.next().map_err(query(CONTEXT))? {
-        let account: String = r.get(0).map_err(query(CONTEXT))?;
-        let on: String = r.get(1).map_err(query(CONTEXT))?;
-        h.last_contact.insert(account, date(CONTEXT, &on)?);
-    }
-    Ok(h)
-}
-
-fn charge_kind(kind: ChargeKind) -> &'static str {
-    match kind {
-        ChargeKind::Interest => "interest",
-        ChargeKind::Compensation => "compensation",
-        ChargeKind::Fee => "fee",
-    }
+        Ok::<_, StoreError>(())
+    };
+    let text = |r: &rusqlite::Row<'_>, i: usize| r.get::<_, String>(i).map_err(query(CONTEXT));
+    each(history_sql::LEVELS, &mut |r| {
+        h.level(text(r, 0)?, text(r, 1)?, &text(r, 2)?)
+    })?;
+    each(history_sql::CHARGES, &mut |r| {
+        let through: Option<String> = r.get(2).map_err(query(CONTEXT))?;
+        h.charge(text(r, 0)?, &text(r, 1)?, through.as_deref())
+    })?;
+    each(history_sql::IN_FLIGHT, &mut |r| {
+        h.in_flight(text(r, 0)?);
+        Ok(())
+    })?;
+    each(history_sql::OPEN_ACTIONS, &mut |r| {
+        h.open_action(text(r, 0)?, &text(r, 1)?, &text(r, 2)?)
+    })?;
+    each(history_sql::CONTACTS, &mut |r| {
+        h.contact(text(r, 0)?, &text(r, 1)?)
+    })?;
+    Ok(h.finish())
 }
 
 /// Queue actions; an action whose key is already in the outbox is left as it is. Returns how
@@ -267,20 +162,19 @@ pub fn enqueue(
             .map_err(query(CONTEXT))?;
         for a in actions {
             seq += 1;
-            let body = serde_json::to_string(a).map_err(|e| bad(CONTEXT, e.to_string()))?;
-            let task = (a.channel == credence_model::dunning::Channel::Task).then_some("open");
+            let row = ActionRow::of(a, CONTEXT)?;
             let added = insert
                 .execute(params![
-                    a.key,
+                    row.key,
                     seq,
-                    a.account,
-                    a.kind.as_str(),
-                    a.currency.code(),
-                    a.channel.as_str(),
-                    a.planned_on.to_string(),
+                    row.account,
+                    row.kind,
+                    row.currency,
+                    row.channel,
+                    row.planned_on,
                     now.to_rfc3339(),
-                    task,
-                    body
+                    row.task,
+                    row.body
                 ])
                 .map_err(query(CONTEXT))?;
             if added == 0 {
@@ -292,15 +186,9 @@ pub fn enqueue(
                     .execute(params![a.key, i.key, i.step])
                     .map_err(query(CONTEXT))?;
             }
-            for c in &a.charges {
+            for c in ActionRow::charges(a) {
                 charge
-                    .execute(params![
-                        a.key,
-                        c.invoice,
-                        charge_kind(c.kind),
-                        c.to.map(|t| t.to_string()),
-                        c.amount.to_string()
-                    ])
+                    .execute(params![a.key, c.invoice, c.kind, c.through, c.amount])
                     .map_err(query(CONTEXT))?;
             }
         }
@@ -309,47 +197,17 @@ pub fn enqueue(
     Ok(new)
 }
 
-const ENTRY_COLUMNS: &str =
-    "body, status, attempts, last_error, delivered_at, receipt, task, snoozed_until, task_note";
-
-fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, u32, [Option<String>; 6])> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        [
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-        ],
-    ))
-}
-
-fn to_entry(
-    context: &'static str,
-    (body, status, attempts, rest): (String, String, u32, [Option<String>; 6]),
-) -> Result<OutboxEntry, StoreError> {
-    let action: Action =
-        serde_json::from_str(&body).map_err(|e| bad(context, format!("an outbox action: {e}")))?;
-    let [last_error, delivered_at, receipt, task, snoozed, note] = rest;
-    Ok(OutboxEntry {
-        status: Status::parse(&status)
-            .ok_or_else(|| bad(context, format!("unknown status {status:?}")))?,
-        attempts,
-        last_error,
-        delivered_at,
-        receipt,
-        task: task.map(|t| match t.as_str() {
-            "done" => TaskState::Done,
-            "snoozed" => TaskState::Snoozed,
-            _ => TaskState::Open,
-        }),
-        snoozed_until: snoozed.map(|s| date(context, &s)).transpose()?,
-        task_note: note,
-        action,
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
+    Ok(EntryRow {
+        body: r.get(0)?,
+        status: r.get(1)?,
+        attempts: r.get(2)?,
+        last_error: r.get(3)?,
+        delivered_at: r.get(4)?,
+        receipt: r.get(5)?,
+        task: r.get(6)?,
+        snoozed_until: r.get(7)?,
+        task_note: r.get(8)?,
     })
 }
 
@@ -391,7 +249,7 @@ pub fn claim(
         )
         .map_err(query(CONTEXT))?;
     tx.commit().map_err(query(CONTEXT))?;
-    to_entry(CONTEXT, raw).map(Some)
+    raw.decode(CONTEXT).map(Some)
 }
 
 /// Actions a dead delivery loop of the same holder had claimed go back to `pending` (delivered
@@ -497,7 +355,7 @@ pub fn outbox(db: &Connection, status: Option<Status>) -> Result<Vec<OutboxEntry
         .map_err(query(CONTEXT))?;
     let mut out = Vec::new();
     for row in rows {
-        out.push(to_entry(CONTEXT, row.map_err(query(CONTEXT))?)?);
+        out.push(row.map_err(query(CONTEXT))?.decode(CONTEXT)?);
     }
     Ok(out)
 }

@@ -10,8 +10,9 @@ mod dunning;
 mod schedule;
 
 use crate::{
-    DocumentRow, JobEnd, Lease, PageCommit, PageCounts, QuarantineEntry, SavedCursor, ScheduledJob,
-    Store, StoreError, StoredRecord, Version,
+    ArrangementStore, DocumentRow, JobEnd, Lease, OutboxStore, PageCommit, PageCounts,
+    QuarantineEntry, RecordStore, SavedCursor, ScheduleStore, ScheduledJob, StoreError,
+    StoredRecord, Version,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
@@ -24,101 +25,12 @@ use std::path::Path;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
-    // 1: records, history, cursors, quarantine.
-    r#"
-    CREATE TABLE records (
-        connection TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        remote_id TEXT NOT NULL,
-        deleted INTEGER NOT NULL,
-        digest BLOB NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_changed TEXT NOT NULL,
-        -- The history row holding the current version.
-        current INTEGER NOT NULL,
-        PRIMARY KEY (connection, kind, remote_id)
-    ) WITHOUT ROWID;
-    -- Every version of every record; `records.current` points at the latest.
-    CREATE TABLE record_history (
-        id INTEGER PRIMARY KEY,
-        connection TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        remote_id TEXT NOT NULL,
-        valid_from TEXT NOT NULL,
-        change TEXT NOT NULL,
-        origin TEXT NOT NULL,
-        body TEXT
-    );
-    CREATE TABLE cursors (
-        connection TEXT NOT NULL,
-        stream TEXT NOT NULL,
-        cursor TEXT,
-        complete INTEGER NOT NULL,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (connection, stream)
-    ) WITHOUT ROWID;
-    CREATE TABLE quarantine (
-        connection TEXT NOT NULL,
-        stream TEXT NOT NULL,
-        remote_id TEXT NOT NULL,
-        reasons TEXT NOT NULL,
-        raw TEXT,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        PRIMARY KEY (connection, stream, remote_id)
-    ) WITHOUT ROWID;
-    "#,
-    // 2: promises to pay, recorded by people.
-    r#"
-    CREATE TABLE promises (
-        id INTEGER PRIMARY KEY,
-        customer TEXT NOT NULL,
-        amount TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        promised_for TEXT NOT NULL,
-        recorded_on TEXT NOT NULL,
-        by TEXT NOT NULL,
-        note TEXT
-    );
-    "#,
-    // 3: a narrow projection of invoices and credit notes, one row per version with the time
-    // it stopped being current, so credit evaluation reads what it needs as of any date without
-    // decoding the documents. Dates are days of the common era, amounts `Decimal::serialize`
-    // bytes: no parsing on the way out. Filled from the history by `backfill_document_facts`.
-    r#"
-    CREATE TABLE document_facts (
-        history_id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        connection TEXT NOT NULL,
-        remote_id TEXT NOT NULL,
-        customer TEXT NOT NULL,
-        number TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        issue INTEGER NOT NULL,
-        due INTEGER,
-        payable BLOB NOT NULL,
-        outstanding BLOB NOT NULL,
-        status TEXT NOT NULL,
-        valid_from TEXT NOT NULL,
-        valid_to TEXT
-    );
-    "#,
-    // 4: the history of the small kinds (customers, payments, reports) by key, so reading
-    // them as of a date does not scan a million invoice versions. Partial, one per kind (SQLite
-    // uses a partial index only when the query names its exact condition): invoice and credit
-    // note versions, the bulk of every sync, pay no index cost.
-    r#"
-    CREATE INDEX record_history_customers ON record_history (connection, remote_id, id, valid_from)
-    WHERE kind = 'customer';
-    CREATE INDEX record_history_payments ON record_history (connection, remote_id, id, valid_from)
-    WHERE kind = 'payment';
-    CREATE INDEX record_history_reports ON record_history (connection, remote_id, id, valid_from)
-    WHERE kind = 'credit-report';
-    "#,
-    // 5: dunning: disputes, payment plans, the outbox, levels, charges, contacts.
-    dunning::MIGRATION,
-    // 6: holders of outbox claims; the schedule shared by server instances.
-    schedule::MIGRATION,
+    include_str!("../../migrations/sqlite/0001.sql"),
+    include_str!("../../migrations/sqlite/0002.sql"),
+    include_str!("../../migrations/sqlite/0003.sql"),
+    include_str!("../../migrations/sqlite/0004.sql"),
+    include_str!("../../migrations/sqlite/0005.sql"),
+    include_str!("../../migrations/sqlite/0006.sql"),
 ];
 
 pub struct SqliteStore {
@@ -329,7 +241,7 @@ fn backfill_document_facts(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreEr
     Ok(())
 }
 
-impl Store for SqliteStore {
+impl RecordStore for SqliteStore {
     fn cursor(&self, connection: &str, stream: &str) -> Result<Option<SavedCursor>, StoreError> {
         self.db
             .query_row(
@@ -705,6 +617,44 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn records_as_of(
+        &self,
+        kind: RecordKind,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let at = as_of.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut stmt = self
+            .db
+            .prepare_cached(&format!(
+                // History is append-only and ids grow with time: the latest version of each record
+                // at `as_of` is the greatest id per key among rows valid from then. The kind is
+                // written into the statement so the planner can use the partial index of the
+                // small kinds; documents are scanned (they carry no per-key index).
+                "SELECT h.origin, h.body FROM record_history h
+                 JOIN (SELECT MAX(id) AS id FROM record_history WHERE kind = '{}' AND valid_from <= ?1 GROUP BY connection, remote_id) latest
+                   ON h.id = latest.id
+                 ORDER BY h.connection, h.remote_id",
+                kind.as_str()
+            ))
+            .map_err(query("reading history"))?;
+        let rows = stmt
+            .query_map(params![at], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
+            .map_err(query("reading history"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (origin, body) = row.map_err(query("reading history"))?;
+            let record = decode(kind.as_str(), &origin, body)?;
+            if !record.origin.deleted {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl ArrangementStore for SqliteStore {
     fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError> {
         self.db
             .execute(
@@ -742,82 +692,6 @@ impl Store for SqliteStore {
 
     fn payment_plans(&self) -> Result<Vec<PaymentPlan>, StoreError> {
         dunning::payment_plans(&self.db)
-    }
-
-    fn dunning_history(&self) -> Result<History, StoreError> {
-        dunning::history(&self.db)
-    }
-
-    fn enqueue(&mut self, actions: &[Action], now: DateTime<Utc>) -> Result<usize, StoreError> {
-        dunning::enqueue(&mut self.db, actions, now)
-    }
-
-    fn claim_action(
-        &mut self,
-        now: DateTime<Utc>,
-        lease: &Lease<'_>,
-    ) -> Result<Option<OutboxEntry>, StoreError> {
-        dunning::claim(&mut self.db, now, lease)
-    }
-
-    fn release_claims(&mut self, holder: &str) -> Result<usize, StoreError> {
-        dunning::release_claims(&self.db, holder)
-    }
-
-    fn lease_job(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
-        schedule::lease(&self.db, job, lease)
-    }
-
-    fn renew_lease(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
-        schedule::renew(&self.db, job, lease)
-    }
-
-    fn finish_job(&mut self, job: &str, holder: &str, end: &JobEnd<'_>) -> Result<(), StoreError> {
-        schedule::finish(&self.db, job, holder, end)
-    }
-
-    fn request_job(&mut self, job: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        schedule::request(&self.db, job, now)
-    }
-
-    fn schedule(&self) -> Result<Vec<ScheduledJob>, StoreError> {
-        schedule::schedule(&self.db)
-    }
-
-    fn action_delivered(
-        &mut self,
-        key: &str,
-        at: DateTime<Utc>,
-        receipt: &str,
-    ) -> Result<(), StoreError> {
-        dunning::delivered(&mut self.db, key, at, receipt)
-    }
-
-    fn action_failed(
-        &mut self,
-        key: &str,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        dunning::failed(&self.db, key, error, retry_at)
-    }
-
-    fn retry_failed(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        dunning::retry_failed(&self.db, now)
-    }
-
-    fn outbox(&self, status: Option<Status>) -> Result<Vec<OutboxEntry>, StoreError> {
-        dunning::outbox(&self.db, status)
-    }
-
-    fn update_task(
-        &mut self,
-        key: &str,
-        state: TaskState,
-        until: Option<NaiveDate>,
-        note: Option<&str>,
-    ) -> Result<Vec<String>, StoreError> {
-        dunning::update_task(&self.db, key, state, until, note)
     }
 
     fn promises(&self) -> Result<Vec<Promise>, StoreError> {
@@ -869,41 +743,85 @@ impl Store for SqliteStore {
         }
         Ok(out)
     }
+}
 
-    fn records_as_of(
-        &self,
-        kind: RecordKind,
-        as_of: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<Record>, StoreError> {
-        let at = as_of.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let mut stmt = self
-            .db
-            .prepare_cached(&format!(
-                // History is append-only and ids grow with time: the latest version of each record
-                // at `as_of` is the greatest id per key among rows valid from then. The kind is
-                // written into the statement so the planner can use the partial index of the
-                // small kinds; documents are scanned (they carry no per-key index).
-                "SELECT h.origin, h.body FROM record_history h
-                 JOIN (SELECT MAX(id) AS id FROM record_history WHERE kind = '{}' AND valid_from <= ?1 GROUP BY connection, remote_id) latest
-                   ON h.id = latest.id
-                 ORDER BY h.connection, h.remote_id",
-                kind.as_str()
-            ))
-            .map_err(query("reading history"))?;
-        let rows = stmt
-            .query_map(params![at], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-            })
-            .map_err(query("reading history"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (origin, body) = row.map_err(query("reading history"))?;
-            let record = decode(kind.as_str(), &origin, body)?;
-            if !record.origin.deleted {
-                out.push(record);
-            }
-        }
-        Ok(out)
+impl OutboxStore for SqliteStore {
+    fn dunning_history(&self) -> Result<History, StoreError> {
+        dunning::history(&self.db)
+    }
+
+    fn enqueue(&mut self, actions: &[Action], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        dunning::enqueue(&mut self.db, actions, now)
+    }
+
+    fn claim_action(
+        &mut self,
+        now: DateTime<Utc>,
+        lease: &Lease<'_>,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
+        dunning::claim(&mut self.db, now, lease)
+    }
+
+    fn release_claims(&mut self, holder: &str) -> Result<usize, StoreError> {
+        dunning::release_claims(&self.db, holder)
+    }
+
+    fn action_delivered(
+        &mut self,
+        key: &str,
+        at: DateTime<Utc>,
+        receipt: &str,
+    ) -> Result<(), StoreError> {
+        dunning::delivered(&mut self.db, key, at, receipt)
+    }
+
+    fn action_failed(
+        &mut self,
+        key: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        dunning::failed(&self.db, key, error, retry_at)
+    }
+
+    fn retry_failed(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        dunning::retry_failed(&self.db, now)
+    }
+
+    fn outbox(&self, status: Option<Status>) -> Result<Vec<OutboxEntry>, StoreError> {
+        dunning::outbox(&self.db, status)
+    }
+
+    fn update_task(
+        &mut self,
+        key: &str,
+        state: TaskState,
+        until: Option<NaiveDate>,
+        note: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        dunning::update_task(&self.db, key, state, until, note)
+    }
+}
+
+impl ScheduleStore for SqliteStore {
+    fn lease_job(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
+        schedule::lease(&self.db, job, lease)
+    }
+
+    fn renew_lease(&mut self, job: &str, lease: &Lease<'_>) -> Result<bool, StoreError> {
+        schedule::renew(&self.db, job, lease)
+    }
+
+    fn finish_job(&mut self, job: &str, holder: &str, end: &JobEnd<'_>) -> Result<(), StoreError> {
+        schedule::finish(&self.db, job, holder, end)
+    }
+
+    fn request_job(&mut self, job: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        schedule::request(&self.db, job, now)
+    }
+
+    fn schedule(&self) -> Result<Vec<ScheduledJob>, StoreError> {
+        schedule::schedule(&self.db)
     }
 }
 
@@ -996,7 +914,7 @@ pub(super) mod tests {
         record
     }
 
-    pub(crate) fn outstanding_on(store: &dyn Store, day: u32) -> Vec<(String, String)> {
+    pub(crate) fn outstanding_on(store: &dyn crate::Store, day: u32) -> Vec<(String, String)> {
         let mut out = Vec::new();
         store
             .documents_as_of(

@@ -6,22 +6,6 @@ use crate::{JobEnd, Lease, ScheduledJob, StoreError, timestamp};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-/// Migration 6: holders of outbox claims, and the schedule.
-pub const MIGRATION: &str = r#"
-    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
-    ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
-    CREATE TABLE schedule (
-        job TEXT PRIMARY KEY,
-        holder TEXT,
-        lease_until TEXT,
-        next_due TEXT NOT NULL,
-        failures INTEGER NOT NULL DEFAULT 0,
-        last_started TEXT,
-        last_finished TEXT,
-        last_error TEXT
-    ) WITHOUT ROWID;
-"#;
-
 fn query(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| StoreError::Query {
         context,
