@@ -121,7 +121,7 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// Run the service: scheduled syncs, credit and dunning evaluation, delivery, bureau
     /// monitoring, and the HTTP API (see the README's server section).
-    Serve(credence_server::ServeArgs),
+    Serve(ServeArgs),
     /// Run the whole job on sample data: bundled plugins, a local vendor sandbox, a throwaway home.
     Demo(demo::DemoArgs),
     /// Print the JSON Schemas of the common model and the config files, or write them to a folder.
@@ -149,6 +149,18 @@ enum Command {
         #[arg(long, default_value = "mailbox")]
         mailbox: PathBuf,
     },
+}
+
+/// `credence serve`'s options over `[server]` of credence.toml.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address of the API (default `[server] listen`); port 0 picks a free one.
+    #[arg(long)]
+    listen: Option<String>,
+    /// This instance's name in leases, claims and logs (default `[server] instance`, else
+    /// host name and process id).
+    #[arg(long)]
+    instance: Option<String>,
 }
 
 /// The vendor APIs `credence sandbox` serves.
@@ -238,7 +250,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             arrangements::payment_plan(&Home::open(&cli.home)?, args).await
         }
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
-        Command::Serve(args) => credence_server::run(&Home::open(&cli.home)?, args).await,
+        Command::Serve(args) => {
+            credence_server::run(
+                &Home::open(&cli.home)?,
+                credence_server::ServeOptions {
+                    listen: args.listen,
+                    instance: args.instance,
+                },
+            )
+            .await
+        }
         Command::Demo(args) => demo::run(args).await,
         Command::Schema { write } => {
             let mut all = credence_app::schema::rendered();

@@ -1,4 +1,5 @@
-//! The sandbox: a wasmtime engine that compiles, caches and runs connector components.
+//! The plugin runtime: a wasmtime engine that compiles, caches and runs connector components,
+//! each job in a store of its own with only what its manifest grants.
 //!
 //! - One [`Runtime`] per process: engine (pooling allocator, epoch interruption), one linker
 //!   with the contract's imports and the small WASI subset Rust's std needs, an HTTP client.
@@ -67,7 +68,7 @@ impl std::fmt::Display for PluginKind {
     }
 }
 
-/// The process-wide sandbox.
+/// The process-wide plugin runtime.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,

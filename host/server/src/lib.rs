@@ -23,7 +23,6 @@ mod pool;
 mod schedule;
 
 use anyhow::{Context, anyhow};
-use clap::Args;
 use credence_app::home::Home;
 use credence_app::home::config::ServerConfig;
 use credence_rules::credit::Evaluation;
@@ -36,15 +35,14 @@ use tracing::Instrument;
 
 pub use openapi::document as openapi_document;
 
-#[derive(Debug, Args)]
-pub struct ServeArgs {
+/// What the command line may set over `[server]` of credence.toml.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
     /// Address of the API (default `[server] listen`); port 0 picks a free one.
-    #[arg(long)]
-    listen: Option<String>,
+    pub listen: Option<String>,
     /// This instance's name in leases, claims and logs (default `[server] instance`, else
     /// host name and process id).
-    #[arg(long)]
-    instance: Option<String>,
+    pub instance: Option<String>,
 }
 
 /// What the loops and the API share.
@@ -112,7 +110,7 @@ fn default_instance() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-pub async fn run(home: &Home, args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(home: &Home, args: ServeOptions) -> anyhow::Result<ExitCode> {
     let config = home.config()?;
     let server = config.server.clone();
     let listen = args.listen.unwrap_or_else(|| server.listen.clone());

@@ -254,7 +254,7 @@ pub fn open(home: &Home, runtime: &Runtime, name: &str) -> anyhow::Result<(Plugi
     open_with_env(home, runtime, name, &|var| std::env::var(var).ok())
 }
 
-/// [`open`], reading secrets through `env` (the demo supplies its sandbox's token this way).
+/// [`open`], reading secrets through `env` (the demo supplies its vendor fake's token this way).
 pub fn open_with_env(
     home: &Home,
     runtime: &Runtime,
