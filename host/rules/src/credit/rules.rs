@@ -265,7 +265,7 @@ struct Situation<'a> {
     reports: &'a [&'a ReportFact],
     /// The newest report (freshness).
     newest: Option<&'a CreditReport>,
-    /// The newest report with a score, rating or limit (a commercial bureau's).
+    /// The newest fresh report with a score, rating or limit (a commercial bureau's).
     scored: Option<&'a CreditReport>,
     report_expired: bool,
     new_customer: bool,
@@ -455,12 +455,23 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         let t = &tallies[i];
         let facts = &per_account[i];
         let newest = facts.first().map(|f| &f.report);
+        let fresh = |r: &CreditReport| add_days(r.report_date, policy.reports.fresh_for_days);
+        let report_expired = newest.is_some_and(|r| fresh(r) < as_of);
+        let lends = |r: &&CreditReport| {
+            r.score.is_some() || r.rating.is_some() || r.recommended_limit.is_some()
+        };
+        // Only a report still fresh lends its score, rating and recommended limit. An expired
+        // one is history: shown, a reason for watch, and a ceiling (losing information never
+        // raises a limit), but not a basis for credit.
         let scored = facts
             .iter()
             .map(|f| &f.report)
-            .find(|r| r.score.is_some() || r.rating.is_some() || r.recommended_limit.is_some());
-        let fresh = |r: &CreditReport| add_days(r.report_date, policy.reports.fresh_for_days);
-        let report_expired = newest.is_some_and(|r| fresh(r) < as_of);
+            .filter(|r| fresh(r) >= as_of)
+            .find(lends);
+        let expired_basis = match scored {
+            Some(_) => None,
+            None => facts.iter().map(|f| &f.report).find(lends),
+        };
         let bureau_score = scored.and_then(|r| r.score.as_ref()).and_then(rescale);
         let behaviour = summarize(
             &t.paid,
@@ -478,6 +489,20 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
 
         // The limit.
         let mut limit_basis = Vec::new();
+        let expired_ceiling = expired_basis.and_then(|r| {
+            limit_basis.push(Reason {
+                code: "limit-bureau-expired",
+                sentence: format!(
+                    "the {} report of {} expired after {}: its score, rating and recommended limit are no longer a basis",
+                    r.source,
+                    r.report_date,
+                    fresh(r)
+                ),
+            });
+            let m = r.recommended_limit.as_ref()?;
+            let v = policy.convert(m.amount, m.currency)?;
+            Some((currency.round(v * policy.limits.bureau_share), r))
+        });
         let from_bureau = scored
             .and_then(|r| r.recommended_limit)
             .and_then(|m| policy.convert(m.amount, m.currency).map(|v| (v, m)));
@@ -526,6 +551,19 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
             });
             Decimal::ZERO
         });
+        if let Some((ceiling, r)) = expired_ceiling
+            && ceiling < limit
+        {
+            limit = ceiling;
+            limit_basis.push(Reason {
+                code: "limit-expired-ceiling",
+                sentence: format!(
+                    "no higher than the {} the expired {} report supported",
+                    money(ceiling, currency),
+                    r.source
+                ),
+            });
+        }
         if let Some(segment) = &account.segment
             && let Some(cap) = policy.limits.segment_caps.get(segment)
             && *cap < limit
