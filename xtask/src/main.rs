@@ -72,7 +72,6 @@ struct TestBinary {
     label: String,
     executable: PathBuf,
     package_dir: PathBuf,
-    package: String,
 }
 
 /// Build every test binary of the workspace (release, like the rest of CI), then run them
@@ -122,17 +121,10 @@ fn run_tests(root: &Path) -> anyhow::Result<()> {
             "lib" | "bin" => format!("unittests {shown} ({executable})"),
             _ => format!("{shown} ({executable})"),
         };
-        let package = message["package_id"]
-            .as_str()
-            .and_then(|id| id.rsplit('/').next())
-            .and_then(|tail| tail.split(['#', '@']).find(|part| !part.is_empty()))
-            .unwrap_or_default()
-            .to_string();
         binaries.push(TestBinary {
             label,
             executable: PathBuf::from(executable),
             package_dir,
-            package,
         });
     }
     // Longest first: the end-to-end suite, then the data-driven suites, then the rest.
@@ -160,7 +152,6 @@ fn run_tests(root: &Path) -> anyhow::Result<()> {
                     let result = Command::new(&binary.executable)
                         .current_dir(&binary.package_dir)
                         .env("CARGO_MANIFEST_DIR", &binary.package_dir)
-                        .env("CARGO_PKG_NAME", &binary.package)
                         .output();
                     let _held = print.lock();
                     println!("     Running {}", binary.label);

@@ -84,8 +84,8 @@ impl HistoryRows {
         kind: &str,
         currency: &str,
     ) -> Result<(), StoreError> {
-        let kind: ActionKind = serde_json::from_value(serde_json::Value::String(kind.into()))
-            .map_err(|_| bad(HISTORY, format!("unknown action kind {kind:?}")))?;
+        let kind = action_kind(kind)
+            .ok_or_else(|| bad(HISTORY, format!("unknown action kind {kind:?}")))?;
         let currency = Currency::parse(currency).map_err(|e| bad(HISTORY, e))?;
         self.history.open_actions.insert((account, kind, currency));
         Ok(())
@@ -102,6 +102,17 @@ impl HistoryRows {
     pub fn finish(self) -> History {
         self.history
     }
+}
+
+/// An action kind as the outbox stores it (`ActionKind::as_str`).
+fn action_kind(text: &str) -> Option<ActionKind> {
+    serde_json::from_value(serde_json::Value::String(text.into())).ok()
+}
+
+/// Whether a delivered action of this stored kind was a contact with the customer (it then
+/// moves the account's last-contact date); the model's rule, not a second list per backend.
+pub(crate) fn contacts_customer(kind: &str) -> bool {
+    action_kind(kind).is_some_and(|k| k.contacts_customer())
 }
 
 /// An outbox row as read ([`ENTRY_COLUMNS`]).

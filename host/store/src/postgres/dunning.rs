@@ -5,7 +5,9 @@
 use super::Pg;
 use super::query;
 use crate::codec::{bad, date};
-use crate::outbox::{ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, history_sql};
+use crate::outbox::{
+    ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, contacts_customer, history_sql,
+};
 use crate::{Lease, StoreError, timestamp};
 use chrono::{DateTime, NaiveDate, Utc};
 use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
@@ -251,7 +253,7 @@ pub fn delivered(db: &Pg, key: &str, at: DateTime<Utc>, receipt: &str) -> Result
         &[&key, &on],
     )
     .map_err(query(CONTEXT))?;
-    if matches!(kind.as_str(), "email" | "letter" | "call") {
+    if contacts_customer(&kind) {
         tx.execute(
             "INSERT INTO dunning_contacts (account, last_on) VALUES ($1, $2)
              ON CONFLICT (account) DO UPDATE SET last_on = GREATEST(dunning_contacts.last_on, excluded.last_on)",

@@ -4,7 +4,9 @@
 //! message id) or delivered with its levels and contact date, never half of it.
 
 use crate::codec::{bad, date};
-use crate::outbox::{ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, history_sql};
+use crate::outbox::{
+    ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, contacts_customer, history_sql,
+};
 use crate::{Lease, StoreError, timestamp};
 use chrono::{DateTime, NaiveDate, Utc};
 use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
@@ -302,7 +304,7 @@ pub fn delivered(
         params![key, on],
     )
     .map_err(query(CONTEXT))?;
-    if matches!(kind.as_str(), "email" | "letter" | "call") {
+    if contacts_customer(&kind) {
         tx.execute(
             "INSERT INTO dunning_contacts (account, last_on) VALUES (?1, ?2)
              ON CONFLICT (account) DO UPDATE SET last_on = MAX(last_on, excluded.last_on)",
