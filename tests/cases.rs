@@ -63,8 +63,12 @@ pub struct Doc<'a> {
     pub issue: NaiveDate,
     pub due: Option<NaiveDate>,
     pub total: Decimal,
-    pub outstanding: Decimal,
+    /// What is open, as the source states it; `None`: the source does not say (what is open
+    /// is then derived from payments and credit notes).
+    pub outstanding: Option<Decimal>,
     pub currency: Currency,
+    /// The invoice a credit note corrects.
+    pub preceding: Option<&'a str>,
     /// Early-payment discount: (percent, days from issue).
     pub discount: Option<(Decimal, u32)>,
 }
@@ -99,8 +103,9 @@ pub fn document(d: Doc<'_>) -> Document {
             rounding: Decimal::ZERO,
             payable: d.total,
         },
-        amount_outstanding: d.outstanding,
-        status: if d.outstanding.is_zero() {
+        amount_outstanding: d.outstanding.unwrap_or(d.total),
+        outstanding_stated: d.outstanding.is_some(),
+        status: if d.outstanding.is_some_and(|o| o.is_zero()) {
             DocumentStatus::Paid
         } else {
             DocumentStatus::Open
@@ -113,7 +118,7 @@ pub fn document(d: Doc<'_>) -> Document {
         }),
         order_reference: None,
         contract_reference: None,
-        preceding_invoice: None,
+        preceding_invoice: d.preceding.map(str::to_string),
         delivery_date: None,
         exchange_rate: None,
         note: None,

@@ -202,8 +202,9 @@ fn document(d: &CaseDocument) -> Document {
         issue: d.issue,
         due: d.due,
         total: d.total,
-        outstanding: d.outstanding.unwrap_or(d.total),
+        outstanding: Some(d.outstanding.unwrap_or(d.total)),
         currency: currency(&d.currency),
+        preceding: None,
         discount: None,
     })
 }

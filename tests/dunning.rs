@@ -96,6 +96,14 @@ struct CaseInvoice {
     synced: Option<NaiveDate>,
     /// Early-payment discount: [percent, days from issue].
     discount: Option<(Decimal, u32)>,
+    /// Whether the export states what is open on it (default true). When it does not, only
+    /// the payments allocated to it and the credit notes that name it say what was paid.
+    #[serde(default = "yes")]
+    states_outstanding: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -111,6 +119,29 @@ struct Event {
     /// Resolve the dispute on this invoice.
     resolve: Option<String>,
     plan: Option<PlanEvent>,
+    /// A bureau report on a customer arrives (through `credence monitor`).
+    report: Option<ReportEvent>,
+    /// A person releases a customer's credit holds.
+    release: Option<ReleaseEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportEvent {
+    customer: String,
+    /// An event the report carries: insolvency, liquidation, administration, dissolution.
+    event: Option<CreditEventKind>,
+    /// The event's date (default: none; the report's date counts).
+    #[serde(default, deserialize_with = "some_date")]
+    opened: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseEvent {
+    customer: String,
+    by: String,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +153,10 @@ struct Pay {
     amount: Decimal,
     #[serde(default = "eur")]
     currency: String,
+    /// The ledger lowers the invoice's stated outstanding amount with the payment (default
+    /// true); false: it still states the old amount (a discrepancy).
+    #[serde(default = "yes")]
+    restated: bool,
 }
 
 #[derive(Deserialize)]
@@ -187,6 +222,12 @@ struct Expect {
     body_contains: Vec<String>,
     /// When given, exactly the addresses the day's e-mails go to (any order, each once).
     recipients: Option<Vec<String>>,
+    /// Credit states after the day's run: "CUSTOMER STATE DECISIVE-REASON-CODE" ("-": none).
+    #[serde(default)]
+    states: Vec<String>,
+    /// Alerts the evaluation shows after the day's run: "CUSTOMER ALERT-CODE" (each present).
+    #[serde(default)]
+    alerts: Vec<String>,
 }
 
 const BOOKS: &str = "books";
@@ -366,8 +407,9 @@ impl Runner {
                 issue: i.issue,
                 due: Some(i.due),
                 total: i.amount,
-                outstanding: self.open[id],
+                outstanding: i.states_outstanding.then(|| self.open[id]),
                 currency: currency(&i.currency),
+                preceding: None,
                 discount: i.discount,
             }))),
         }
@@ -416,15 +458,21 @@ impl Runner {
                         .collect(),
                 })),
             });
-            if let Some(i) = &p.invoice {
+            if let Some(i) = &p.invoice
+                && p.restated
+            {
                 records.push(self.settle(i, p.amount));
             }
         }
         if let Some(c) = &e.credit_note {
-            let open = if c.applies_to.is_some() {
-                Decimal::ZERO
-            } else {
-                c.amount
+            let states = c
+                .applies_to
+                .as_ref()
+                .is_none_or(|i| self.invoices[i].states_outstanding);
+            let open = match (&c.applies_to, states) {
+                (_, false) => None,
+                (Some(_), true) => Some(Decimal::ZERO),
+                (None, true) => Some(c.amount),
             };
             records.push(Record {
                 origin: origin(&c.id),
@@ -437,6 +485,7 @@ impl Runner {
                     total: c.amount,
                     outstanding: open,
                     currency: currency(&c.currency),
+                    preceding: c.applies_to.as_deref(),
                     discount: None,
                 }))),
             });
@@ -444,7 +493,53 @@ impl Runner {
                 records.push(self.settle(i, c.amount));
             }
         }
+        if let Some(r) = &e.report {
+            records.push(Record {
+                origin: Origin {
+                    connection: "bureau".into(),
+                    remote_id: format!("{BOOKS}/{}#report", r.customer),
+                    remote_updated_at: None,
+                    deleted: false,
+                    raw: None,
+                },
+                kind: RecordKind::CreditReport,
+                body: Some(Body::CreditReport(CreditReport {
+                    subject_name: r.customer.clone(),
+                    identifiers: vec![],
+                    report_date: e.on,
+                    source: "Bureau".into(),
+                    score: None,
+                    rating: None,
+                    previous_rating: None,
+                    recommended_limit: Some(Money {
+                        amount: Decimal::from(100_000),
+                        currency: currency("EUR"),
+                    }),
+                    company_status: None,
+                    events: r
+                        .event
+                        .iter()
+                        .map(|kind| CreditEvent {
+                            kind: *kind,
+                            date: r.opened,
+                            description: format!("{kind:?}").to_lowercase(),
+                        })
+                        .collect(),
+                })),
+            });
+        }
         commit(&mut *self.store, e.on, records);
+        if let Some(r) = &e.release {
+            self.store
+                .record_hold_release(&HoldRelease {
+                    id: 0,
+                    customer: format!("{BOOKS}/{}", r.customer),
+                    released_on: e.on,
+                    by: r.by.clone(),
+                    reason: r.reason.clone(),
+                })
+                .expect("release");
+        }
         if let Some(p) = &e.promise {
             self.store
                 .record_promise(&Promise {
@@ -653,6 +748,44 @@ fn run_timeline(path: &Path, backend: Backend) -> Vec<String> {
                     ));
                 }
             }
+            let evaluation = (!e.states.is_empty() || !e.alerts.is_empty()).then(|| {
+                credence_app::credit::evaluate(&*runner.store, &runner.policy, day)
+                    .expect("evaluate")
+            });
+            if let Some(evaluation) = &evaluation {
+                for want in &e.alerts {
+                    let found = evaluation.customers.iter().any(|d| {
+                        d.alerts.iter().any(|a| {
+                            format!("{} {}", d.account.trim_start_matches("books/"), a.code)
+                                == *want
+                        })
+                    });
+                    if !found {
+                        failures.push(format!("{name} {day}: no alert {want:?}"));
+                    }
+                }
+                for want in &e.states {
+                    let customer = want.split(' ').next().unwrap_or_default();
+                    let got = evaluation
+                        .customers
+                        .iter()
+                        .find(|d| d.account == format!("{BOOKS}/{customer}"))
+                        .map(|d| {
+                            format!(
+                                "{customer} {} {}",
+                                d.state.as_str(),
+                                d.reasons
+                                    .iter()
+                                    .find(|r| r.decisive)
+                                    .map_or("-", |r| &*r.code)
+                            )
+                        })
+                        .unwrap_or_else(|| format!("{customer} (no such account)"));
+                    if got != *want {
+                        failures.push(format!("{name} {day}: state {got:?}, expected {want:?}"));
+                    }
+                }
+            }
             for text in &e.body_contains {
                 if !plan
                     .actions
@@ -791,6 +924,7 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
             currency: case.currency.clone(),
             synced: None,
             discount: None,
+            states_outstanding: true,
         });
         let invoice = runner.invoice_record("I");
         commit(&mut *runner.store, issue, vec![customer(&c), invoice]);
@@ -802,12 +936,15 @@ fn interest_and_compensation_match_hand_checked_cases_for_every_pack() {
                     customer: None,
                     amount: *amount,
                     currency: case.currency.clone(),
+                    restated: true,
                 }),
                 credit_note: None,
                 promise: None,
                 dispute: None,
                 resolve: None,
                 plan: None,
+                report: None,
+                release: None,
             });
         }
         let plan = dunning::plan_run(

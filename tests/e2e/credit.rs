@@ -279,7 +279,7 @@ fn mistakes_get_errors_that_say_what_to_fix() {
     let text = std::fs::read_to_string(&policy).expect("init wrote the default policy");
     std::fs::write(
         &policy,
-        text.replace("days_overdue_over = 30", "days_overdue_ovre = 30"),
+        text.replace("days_overdue_over = 14", "days_overdue_ovre = 14"),
     )
     .expect("write");
     let err = fails(&home, &["evaluate"]);

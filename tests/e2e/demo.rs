@@ -36,7 +36,10 @@ fn the_demo_runs_the_whole_job() {
         "Atelier Dupont reminder email fr F-2026-1002 F-2026-1003 EUR 3960.00",
         "Novák Stavby reminder email cs F-2026-1009 CZK 181500.00",
         "Sauf erreur de notre part, les factures suivantes restent impayées",
-        "nach unseren Unterlagen sind die folgenden Rechnungen noch offen:",
+        // Müller is in insolvency proceedings: no reminder, a claim for the administrator.
+        "Müller Maschinenbau insolvency-claim task en F-2026-1004 F-2026-1005 EUR 36592.15",
+        "Lodge the claim: Müller Maschinenbau, EUR 36,592.15 by 11 Nov 2026",
+        "that date has passed",
         "The runaway connection was stopped at its CPU limit; every other connection completed.",
     ] {
         assert!(

@@ -576,3 +576,95 @@ fn a_ledger_carrying_a_customers_vat_number_does_not_take_over_its_reminders_or_
         .collect();
     assert!(codes.contains(&"contact-conflict"), "{dupont}");
 }
+
+#[test]
+fn a_delivered_hold_holds_the_credit_state_until_a_person_releases_it() {
+    let home = shop(&repo("plugins/csv/sample"));
+    // A ladder of one step: hold everything overdue (a task, no webhook).
+    let path = home.path().join("policy.toml");
+    let mut policy: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).expect("policy")).expect("policy toml");
+    let step: toml::Table =
+        toml::from_str("code = \"hold\"\naction = \"hold\"\nafter = \"due\"\ndays = 1\n")
+            .expect("step");
+    policy
+        .get_mut("dunning")
+        .and_then(|d| d.as_table_mut())
+        .expect("dunning section")
+        .insert(
+            "steps".into(),
+            toml::Value::Array(vec![toml::Value::Table(step)]),
+        );
+    std::fs::write(&path, toml::to_string(&policy).expect("toml")).expect("policy");
+    assert!(ok(&home, &["hold", "list"]).contains("No customer is on a credit hold"));
+
+    ok(&home, &["dunning", "--deliver"]);
+    let held: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["hold", "list", "--json"])).expect("json");
+    let held = held.as_array().cloned().unwrap_or_default();
+    assert!(held.len() >= 3, "{held:?}");
+    for h in &held {
+        // At least hold: a stricter state from the policy's rules stays.
+        assert!(
+            ["hold", "cash-only", "blocked-new"].contains(&h["state"].as_str().unwrap_or_default()),
+            "{h}"
+        );
+    }
+    let account = held[0]["account"].as_str().expect("account").to_string();
+    let tasks = ok(&home, &["tasks"]);
+    assert!(
+        tasks.contains("until the invoices below are paid or a person releases the hold"),
+        "{tasks}"
+    );
+
+    let bad = home.fails(&[
+        "hold",
+        "release",
+        "shop/NOPE",
+        "--by",
+        "Jo",
+        "--reason",
+        "paid",
+    ]);
+    assert!(bad.contains("no customer \"shop/NOPE\""), "{bad}");
+    let out = ok(
+        &home,
+        &[
+            "hold",
+            "release",
+            &account,
+            "--by",
+            "Jo (credit manager)",
+            "--reason",
+            "cleared by phone",
+        ],
+    );
+    assert!(out.contains("Hold release 1 recorded"), "{out}");
+    let eval: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["evaluate", "--json"])).expect("evaluation");
+    let decision = eval["customers"]
+        .as_array()
+        .and_then(|list| list.iter().find(|d| d["account"] == account.as_str()))
+        .expect("the released account");
+    let codes: Vec<&str> = decision["reasons"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!codes.contains(&"credit-hold"), "{codes:?}");
+    assert!(
+        decision["alerts"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["code"] == "hold-released"
+                && a["sentence"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("Jo (credit manager)")))),
+        "{decision}"
+    );
+    let still: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["hold", "list", "--json"])).expect("json");
+    assert_eq!(
+        still.as_array().map(Vec::len),
+        Some(held.len() - 1),
+        "the others stay on hold"
+    );
+}

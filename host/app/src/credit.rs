@@ -1,8 +1,9 @@
 //! Credit evaluation over the store: the policy file of a home and the book read as of a date.
 
 use chrono::NaiveDate;
+use credence_model::dunning::{ActionKind, OutboxEntry};
 use credence_model::stored::{DocumentRow, Version};
-use credence_model::{Promise, Record, RecordKind};
+use credence_model::{HoldRelease, Promise, Record, RecordKind};
 use credence_rules::credit::{Evaluation, Policy, PolicyError, facts, rules};
 use credence_store::{Store, StoreError};
 use std::path::Path;
@@ -66,6 +67,14 @@ impl facts::BookSource for StoreBook<'_> {
 
     fn promises(&self) -> Result<Vec<Promise>, StoreError> {
         self.0.promises()
+    }
+
+    fn delivered_holds(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.0.delivered(ActionKind::Hold)
+    }
+
+    fn hold_releases(&self) -> Result<Vec<HoldRelease>, StoreError> {
+        self.0.hold_releases()
     }
 }
 

@@ -1,5 +1,5 @@
-//! What people record: `credence tasks` (done / snooze), `credence dispute` and
-//! `credence payment-plan`. Each changes what the next dunning run does.
+//! What people record: `credence tasks` (done / snooze), `credence dispute`,
+//! `credence payment-plan` and `credence hold`. Each changes what the next dunning run does.
 
 use super::output::{json, safe, table};
 use anyhow::{anyhow, bail};
@@ -64,6 +64,33 @@ pub struct DisputeArgs {
     list: bool,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Customers on a credit hold the dunning ladder delivered, with the invoices it waits for.
+    List {
+        /// As of this day (default today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a customer's credit holds: deliveries on credit may resume (the policy's own state
+    /// rules still apply; an override in policy.toml sets the state whatever they say).
+    Release {
+        /// CONNECTION/REMOTE-ID of a customer record.
+        customer: String,
+        /// Who releases it.
+        #[arg(long)]
+        by: String,
+        /// Why (kept with the release and shown in the evaluation).
+        #[arg(long)]
+        reason: String,
+        /// When (default today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +171,7 @@ pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
                 a.customer_name.clone(),
                 a.recipient.clone().unwrap_or_default(),
                 format!("{} {}", a.currency, a.currency.fixed(a.total)),
+                a.deadline.map(|d| d.to_string()).unwrap_or_default(),
                 match e.task {
                     Some(TaskState::Done) => "done".into(),
                     Some(TaskState::Snoozed) => format!(
@@ -159,7 +187,7 @@ pub async fn tasks(home: &Home, args: TasksArgs) -> anyhow::Result<ExitCode> {
         "{}",
         table(
             &[
-                "key", "since", "task", "customer", "contact", "amount", "state"
+                "key", "since", "task", "customer", "contact", "amount", "deadline", "state"
             ],
             &rows
         )
@@ -310,4 +338,104 @@ pub async fn payment_plan(home: &Home, args: PaymentPlanArgs) -> anyhow::Result<
         plan.instalments.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+pub async fn hold(home: &Home, command: HoldCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        HoldCommand::List {
+            as_of,
+            json: as_json,
+        } => {
+            let evaluation = super::credit::evaluation(home, as_of)?;
+            let held: Vec<_> = evaluation
+                .customers
+                .iter()
+                .filter_map(|d| {
+                    d.reasons
+                        .iter()
+                        .find(|r| &*r.code == "credit-hold")
+                        .map(|r| (d, r))
+                })
+                .collect();
+            if as_json {
+                let rows: Vec<_> = held
+                    .iter()
+                    .map(|(d, r)| {
+                        serde_json::json!({
+                            "account": d.account,
+                            "name": d.name,
+                            "state": d.state,
+                            "reason": r.sentence,
+                        })
+                    })
+                    .collect();
+                json(&rows)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if held.is_empty() {
+                outln!("No customer is on a credit hold from the dunning ladder.");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let rows: Vec<Vec<String>> = held
+                .iter()
+                .map(|(d, r)| {
+                    vec![
+                        d.account.clone(),
+                        d.name.clone(),
+                        d.state.as_str().into(),
+                        r.sentence.clone(),
+                    ]
+                })
+                .collect();
+            out!(
+                "{}",
+                table(&["account", "customer", "state", "hold"], &rows)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        HoldCommand::Release {
+            customer,
+            by,
+            reason,
+            on,
+        } => {
+            if by.trim().is_empty() || reason.trim().is_empty() {
+                bail!("--by and --reason must say who releases the hold and why");
+            }
+            let mut store = home.open_store()?;
+            credence_app::find::customer(store.as_ref(), &customer)?;
+            let released_on = match on {
+                Some(d) => d,
+                None => credence_app::clock::today()?,
+            };
+            let n = store.record_hold_release(&credence_model::HoldRelease {
+                id: 0,
+                customer: customer.clone(),
+                released_on,
+                by,
+                reason,
+            })?;
+            drop(store);
+            outln!(
+                "Hold release {n} recorded for {} on {released_on}",
+                safe(&customer)
+            );
+            let evaluation = super::credit::evaluation(home, Some(released_on))?;
+            if let Some(d) = evaluation
+                .customers
+                .iter()
+                .find(|d| d.account == customer || d.members.contains(&customer))
+                && let Some(first) = d.reasons.first()
+                && d.state >= credence_rules::credit::CreditState::Hold
+            {
+                outln!(
+                    "The customer is still {} by the policy's rule {}: {}. To grant credit anyway, add an [[overrides]] entry in policy.toml.",
+                    d.state.as_str(),
+                    first.code,
+                    safe(&first.sentence)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

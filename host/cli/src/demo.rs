@@ -197,6 +197,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    // A customer in insolvency proceedings gets no reminders: a task to lodge the claim.
+    if let Some(a) = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == credence_model::dunning::ActionKind::Claim)
+    {
+        outln!(
+            "\n── task for {}\nSubject: {}\n\n{}",
+            a.customer_name,
+            a.subject,
+            a.body.trim_end()
+        );
+    }
     drop(store);
 
     // Only the deliberately broken plugin may fail, and only at its limit.

@@ -117,6 +117,9 @@ enum Command {
     Dispute(arrangements::DisputeArgs),
     /// Record a payment plan: instalments chased on their own due dates.
     PaymentPlan(arrangements::PaymentPlanArgs),
+    /// Credit holds the dunning ladder delivered: list them, or release a customer's.
+    #[command(subcommand)]
+    Hold(arrangements::HoldCommand),
     /// Look a company up through a bureau connection and show the reports.
     Lookup(lookup::LookupArgs),
     /// Run the service: scheduled syncs, credit and dunning evaluation, delivery, bureau
@@ -249,6 +252,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PaymentPlan(args) => {
             arrangements::payment_plan(&Home::open(&cli.home)?, args).await
         }
+        Command::Hold(command) => arrangements::hold(&Home::open(&cli.home)?, command).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Serve(args) => {
             credence_server::run(

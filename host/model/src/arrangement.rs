@@ -1,4 +1,4 @@
-//! Disputes and payment plans: arrangements people make with a customer, recorded by command
+//! Disputes, payment plans and hold releases: arrangements people make with a customer, recorded by command
 //! (not by connectors), which pause or reshape the reminder ladder.
 
 use super::{Currency, Money};
@@ -57,4 +57,18 @@ pub struct PaymentPlan {
     pub invoices: Vec<String>,
     pub instalments: Vec<Instalment>,
     pub note: Option<String>,
+}
+
+/// A person lifts the credit holds the dunning ladder put on a customer (delivered hold tasks):
+/// from `released_on` those holds no longer set its credit state. A hold delivered later (new
+/// invoices overdue) stands again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HoldRelease {
+    /// Assigned by the store.
+    pub id: i64,
+    /// `CONNECTION/REMOTE-ID` of a customer record of the account.
+    pub customer: String,
+    pub released_on: NaiveDate,
+    pub by: String,
+    pub reason: String,
 }

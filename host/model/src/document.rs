@@ -107,6 +107,14 @@ pub struct PaymentTerms {
     pub discount_days: Option<u32>,
 }
 
+fn stated() -> bool {
+    true
+}
+
+fn is_stated(stated: &bool) -> bool {
+    *stated
+}
+
 /// A sales invoice or a credit note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Document {
@@ -123,6 +131,12 @@ pub struct Document {
     /// What is still to be paid, as the ledger reports it; the payable amount when it does not.
     #[schemars(with = "String")]
     pub amount_outstanding: Decimal,
+    /// Whether the source stated `amount_outstanding`. When it did not, credit evaluation and
+    /// dunning take what is open from the payments allocated to the document and the credit
+    /// notes that name it (payable - allocations - credit applied), not from this figure.
+    /// (Written only when false, so records stored before it keep their digests.)
+    #[serde(default = "stated", skip_serializing_if = "is_stated")]
+    pub outstanding_stated: bool,
     pub status: DocumentStatus,
     pub terms: Option<PaymentTerms>,
     pub order_reference: Option<String>,

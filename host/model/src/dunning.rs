@@ -109,6 +109,9 @@ pub struct Action {
     pub template: String,
     /// The law (or agreement) the charges rest on, as cited in messages.
     pub law: Option<String>,
+    /// The last day to act, where there is one (a claim in insolvency proceedings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<NaiveDate>,
     pub subject: String,
     pub body: String,
 }
@@ -219,6 +222,10 @@ pub enum ActionKind {
     Hold,
     /// Hand the debt to a collection agency (a webhook when set, and a task).
     Collections,
+    /// The customer is in insolvency proceedings: lodge the claim with the office-holder (a
+    /// task, with the deadline where the law gives one). Not a ladder step: the planner opens
+    /// it when a report shows the event, and the invoices leave the ordinary ladder.
+    Claim,
 }
 
 impl ActionKind {
@@ -230,6 +237,7 @@ impl ActionKind {
             ActionKind::SalesRep => "sales-rep",
             ActionKind::Hold => "hold",
             ActionKind::Collections => "collections",
+            ActionKind::Claim => "claim",
         }
     }
 

@@ -18,7 +18,7 @@ mod quarantine;
 mod report;
 pub mod stored;
 
-pub use arrangement::{Dispute, Instalment, PaymentPlan};
+pub use arrangement::{Dispute, HoldRelease, Instalment, PaymentPlan};
 pub use currency::Currency;
 pub use document::{
     AllowanceCharge, Document, DocumentKind, DocumentLine, DocumentStatus, PaymentTerms,

@@ -34,4 +34,8 @@ pub struct DocumentRow<'a> {
     pub payable: rust_decimal::Decimal,
     pub outstanding: rust_decimal::Decimal,
     pub status: crate::DocumentStatus,
+    /// Whether the source stated `outstanding` (see `Document::outstanding_stated`).
+    pub outstanding_stated: bool,
+    /// The invoice number a credit note corrects, when it names one.
+    pub preceding: Option<&'a str>,
 }

@@ -364,6 +364,7 @@ fn document(d: &wit::Document, p: &mut Problems) -> Option<model::Document> {
         tax_breakdown,
         totals,
         amount_outstanding,
+        outstanding_stated: d.amount_outstanding.is_some(),
         status: match d.status {
             wit::DocumentStatus::Draft => model::DocumentStatus::Draft,
             wit::DocumentStatus::Open => model::DocumentStatus::Open,

@@ -42,6 +42,34 @@ pub struct Pack {
     pub margin: Decimal,
     pub day_basis: u32,
     pub compensation: Vec<Tier>,
+    /// How long a creditor has to lodge a claim in insolvency proceedings.
+    pub claims: ClaimRule,
+}
+
+/// The period for lodging a claim in insolvency proceedings under a pack's law: a fixed period
+/// from the opening (or its publication) where the law gives one, otherwise only the rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRule {
+    /// The period, in days or months from the event (one of them, or neither).
+    #[serde(default)]
+    pub days: Option<u32>,
+    #[serde(default)]
+    pub months: Option<u32>,
+    /// What the period is and who sets it, in one sentence.
+    pub rule: String,
+    pub cite: String,
+}
+
+impl ClaimRule {
+    /// The deadline counted from the day the proceedings opened, where the law fixes one.
+    pub fn deadline(&self, opened: NaiveDate) -> Option<NaiveDate> {
+        match (self.days, self.months) {
+            (Some(d), _) => opened.checked_add_days(chrono::Days::new(u64::from(d))),
+            (None, Some(m)) => opened.checked_add_months(chrono::Months::new(m)),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

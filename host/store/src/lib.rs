@@ -20,9 +20,9 @@ pub mod sqlite;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use credence_model::Quarantined;
-use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
+use credence_model::dunning::{Action, ActionKind, OutboxEntry, Status, TaskState};
 use credence_model::history::History;
-use credence_model::{Dispute, PaymentPlan, Promise, Record, RecordKind};
+use credence_model::{Dispute, HoldRelease, PaymentPlan, Promise, Record, RecordKind};
 use serde::Serialize;
 
 /// Where a home's data lives: the embedded SQLite file, or a schema of a PostgreSQL database
@@ -379,6 +379,10 @@ pub trait ArrangementStore: Send {
     fn record_payment_plan(&mut self, plan: &PaymentPlan) -> Result<i64, StoreError>;
     /// Every payment plan, oldest first.
     fn payment_plans(&self) -> Result<Vec<PaymentPlan>, StoreError>;
+    /// Record that a person lifted a customer's credit holds; returns its number.
+    fn record_hold_release(&mut self, release: &HoldRelease) -> Result<i64, StoreError>;
+    /// Every hold release, oldest first.
+    fn hold_releases(&self) -> Result<Vec<HoldRelease>, StoreError>;
 }
 
 /// The dunning ladder's memory and the outbox: queued actions, their claims and delivery, tasks.
@@ -415,6 +419,8 @@ pub trait OutboxStore: Send {
     fn retry_failed(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError>;
     /// The outbox, oldest first (one status only when given).
     fn outbox(&self, status: Option<Status>) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// The delivered actions of one kind, oldest first (e.g. the credit holds in force).
+    fn delivered(&self, kind: ActionKind) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Mark a task (key or unique key prefix) done, snoozed or open again; returns the keys
     /// that matched (updated only when exactly one did).
     fn update_task(

@@ -33,6 +33,25 @@ pub(crate) mod history_sql {
         "SELECT account, kind, currency FROM outbox WHERE status <> 'delivered'";
     /// account, last_on
     pub const CONTACTS: &str = "SELECT account, last_on FROM dunning_contacts";
+
+    /// The outbox rows (`columns`) of delivered actions of one kind (`parameter`), oldest first.
+    pub fn delivered(columns: &str, parameter: &str) -> String {
+        format!(
+            "SELECT {columns} FROM outbox WHERE kind = {parameter} AND status = 'delivered' ORDER BY seq"
+        )
+    }
+}
+
+/// A hold release as stored (its body), with the number the store gave it.
+pub(crate) fn hold_release(
+    context: &'static str,
+    id: i64,
+    body: &str,
+) -> Result<credence_model::HoldRelease, StoreError> {
+    let mut release: credence_model::HoldRelease =
+        serde_json::from_str(body).map_err(|e| bad(context, format!("hold release {id}: {e}")))?;
+    release.id = id;
+    Ok(release)
 }
 
 /// The ladder's memory, assembled from the rows of [`history_sql`]'s statements.

@@ -56,6 +56,7 @@ pub fn invoice(
                 payable: net + tax,
             },
             amount_outstanding: if open { net + tax } else { Decimal::ZERO },
+            outstanding_stated: true,
             status: if open {
                 DocumentStatus::Open
             } else {

@@ -7,6 +7,7 @@ use crate::accounts::{
     Account, ContactConflict, Speaker, contact_conflicts, link, matching_key, speaker,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use credence_model::dunning::OutboxEntry;
 use credence_model::stored::{DocumentRow, Version};
 use credence_model::{
     Body, CreditReport, Currency, DocumentKind, DocumentStatus, Promise, Record, RecordKind,
@@ -99,6 +100,39 @@ pub struct ReportFact {
     pub previous: Option<CreditReport>,
 }
 
+/// A credit hold the dunning ladder delivered (its task or webhook went out): the customer's
+/// state is `hold` until the invoices it names are paid or a person releases it.
+#[derive(Debug, Clone)]
+pub struct HoldFact {
+    pub account: u32,
+    /// The day it was delivered.
+    pub placed_on: NaiveDate,
+    /// The ladder step that placed it.
+    pub step: String,
+    /// (key, number) of the invoices it was placed for.
+    pub invoices: Vec<(String, String)>,
+}
+
+/// A person lifted an account's holds.
+#[derive(Debug, Clone)]
+pub struct ReleaseFact {
+    pub account: u32,
+    pub release: credence_model::HoldRelease,
+}
+
+/// An open invoice whose ledger states more outstanding than its payable amount less the
+/// payments allocated to it: money received that the ledger does not show as applied. Shown,
+/// never resolved silently (the ledger's figure is used).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discrepancy {
+    pub account: u32,
+    pub number: String,
+    pub currency: Currency,
+    pub stated: Decimal,
+    pub payable: Decimal,
+    pub allocated: Decimal,
+}
+
 #[derive(Debug, Clone)]
 pub struct PromiseFact {
     pub account: u32,
@@ -122,6 +156,11 @@ pub struct Book {
     pub promises: Vec<PromiseFact>,
     /// Promises naming a customer the store does not know (shown, never silently dropped).
     pub unmatched_promises: Vec<Promise>,
+    /// Credit holds delivered by the ladder by the end of the day, oldest first.
+    pub holds: Vec<HoldFact>,
+    /// Hold releases recorded by the end of the day, oldest first.
+    pub releases: Vec<ReleaseFact>,
+    pub discrepancies: Vec<Discrepancy>,
 }
 
 /// The end of the as-of day, UTC: what the store knew by then counts.
@@ -270,6 +309,10 @@ pub trait BookSource {
     fn versions(&self, kind: RecordKind, at: DateTime<Utc>) -> Result<Vec<Version>, Self::Error>;
     /// Every promise recorded, oldest first.
     fn promises(&self) -> Result<Vec<Promise>, Self::Error>;
+    /// Every delivered credit-hold action, oldest first.
+    fn delivered_holds(&self) -> Result<Vec<OutboxEntry>, Self::Error>;
+    /// Every hold release, oldest first.
+    fn hold_releases(&self) -> Result<Vec<credence_model::HoldRelease>, Self::Error>;
 }
 
 /// Read the book as it stood at the end of `as_of`. `primary` is the policy's
@@ -389,6 +432,11 @@ pub fn read<S: BookSource + ?Sized>(
     let mut keys = String::new();
     let mut allocations = Vec::new();
     let mut credits = Vec::new();
+    // Invoices whose source does not state what is open (index, connection, number), and the
+    // credit applied to invoices by credit notes that name them ((connection, customer, number)).
+    let mut derived: Vec<(usize, String, String, String)> = Vec::new();
+    let mut credit_applied: HashMap<(String, String, String), Decimal> = HashMap::new();
+    let mut discrepancies = Vec::new();
     store.documents_as_of(at, &mut |d: DocumentRow<'_>| {
         if matches!(d.status, DocumentStatus::Draft | DocumentStatus::Voided) || d.issue > as_of {
             return;
@@ -396,16 +444,42 @@ pub fn read<S: BookSource + ?Sized>(
         let account = account_of(&mut book, d.connection, d.customer);
         match d.kind {
             DocumentKind::Invoice => {
-                let outstanding = if d.status == DocumentStatus::Paid {
-                    Decimal::ZERO
-                } else {
-                    d.outstanding
-                };
                 let applied = paid_on
                     .get(d.connection)
                     .and_then(|m| m.get(d.remote_id))
                     .map(Vec::as_slice)
                     .unwrap_or_default();
+                let allocated: Decimal = applied.iter().map(|(_, a)| *a).sum();
+                let mut applied = applied;
+                let outstanding = if d.status == DocumentStatus::Paid {
+                    Decimal::ZERO
+                } else if d.outstanding_stated {
+                    if !applied.is_empty()
+                        && d.outstanding
+                            > d.payable - allocated + d.currency.minor_unit() / Decimal::TWO
+                    {
+                        // The ledger's figure counts; its allocations are not part of it (so
+                        // interest is not reckoned on them twice).
+                        applied = &[];
+                        discrepancies.push(Discrepancy {
+                            account,
+                            number: d.number.to_string(),
+                            currency: d.currency,
+                            stated: d.outstanding,
+                            payable: d.payable,
+                            allocated,
+                        });
+                    }
+                    d.outstanding
+                } else {
+                    derived.push((
+                        invoices.len(),
+                        d.connection.to_string(),
+                        d.customer.to_string(),
+                        d.number.to_string(),
+                    ));
+                    (d.payable - allocated).max(Decimal::ZERO)
+                };
                 let paid = if outstanding.is_zero() {
                     applied.iter().map(|(day, _)| *day).max()
                 } else {
@@ -438,16 +512,55 @@ pub fn read<S: BookSource + ?Sized>(
                 });
             }
             DocumentKind::CreditNote => {
-                if d.status == DocumentStatus::Open && !d.outstanding.is_zero() {
+                let refunded: Decimal = paid_on
+                    .get(d.connection)
+                    .and_then(|m| m.get(d.remote_id))
+                    .map_or(Decimal::ZERO, |v| v.iter().map(|(_, a)| *a).sum());
+                let open = match (d.outstanding_stated, d.preceding) {
+                    (true, _) => d.outstanding.abs(),
+                    // Not stated and naming its invoice: applied to it.
+                    (false, Some(_)) => Decimal::ZERO,
+                    (false, None) => (d.payable.abs() - refunded).max(Decimal::ZERO),
+                };
+                if let Some(number) = d.preceding
+                    && d.status != DocumentStatus::Voided
+                {
+                    let applied = (d.payable.abs() - open).max(Decimal::ZERO);
+                    *credit_applied
+                        .entry((
+                            d.connection.to_string(),
+                            d.customer.to_string(),
+                            number.to_string(),
+                        ))
+                        .or_default() += applied;
+                }
+                if d.status == DocumentStatus::Open && !open.is_zero() {
                     credits.push(CreditFact {
                         account,
                         currency: d.currency,
-                        amount: d.outstanding.abs(),
+                        amount: open,
                     });
                 }
             }
         }
     })?;
+    // What is open on an invoice the source does not restate: payable - allocations - credit
+    // applied by the credit notes that name it.
+    for (index, connection, customer, number) in derived {
+        let Some(inv) = invoices.get_mut(index) else {
+            continue;
+        };
+        if let Some(credit) = credit_applied.get(&(connection, customer, number)) {
+            inv.outstanding = (inv.outstanding - credit).max(Decimal::ZERO);
+        }
+        if inv.outstanding.is_zero() && inv.paid_on.is_none() {
+            let (from, n) = (inv.allocations.0 as usize, inv.allocations.1 as usize);
+            inv.paid_on = allocations
+                .get(from..from + n)
+                .and_then(|a| a.iter().map(|(day, _)| *day).max());
+        }
+    }
+    book.discrepancies = discrepancies;
     book.invoices = invoices;
     book.numbers = numbers;
     book.keys = keys;
@@ -510,8 +623,53 @@ pub fn read<S: BookSource + ?Sized>(
             None => unmatched.push(p),
         }
     }
+    let mut holds = Vec::new();
+    let mut releases = Vec::new();
+    for entry in store.delivered_holds()? {
+        let placed_on = entry
+            .delivered_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map_or(entry.action.planned_on, |t| {
+                t.with_timezone(&Utc).date_naive()
+            });
+        let account = members
+            .get(entry.action.account.as_str())
+            .copied()
+            .or_else(|| {
+                book.accounts
+                    .iter()
+                    .position(|a| a.id == entry.action.account)
+                    .map(|i| i as u32)
+            });
+        if let Some(account) = account
+            && placed_on <= as_of
+        {
+            holds.push(HoldFact {
+                account,
+                placed_on,
+                step: entry.action.step.clone(),
+                invoices: entry
+                    .action
+                    .invoices
+                    .iter()
+                    .map(|i| (i.key.clone(), i.number.clone()))
+                    .collect(),
+            });
+        }
+    }
+    for release in store.hold_releases()? {
+        if release.released_on > as_of {
+            continue;
+        }
+        if let Some(&account) = members.get(release.customer.as_str()) {
+            releases.push(ReleaseFact { account, release });
+        }
+    }
     book.promises = promises;
     book.unmatched_promises = unmatched;
+    book.holds = holds;
+    book.releases = releases;
     Ok(book)
 }
 

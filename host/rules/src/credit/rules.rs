@@ -10,11 +10,12 @@ use super::decision::{
     Alert, Decision, Evaluation, Exposure, InsuranceTask, Reason, ReportSummary, Review,
     StateReason,
 };
-use super::facts::{Book, ReportFact};
+use super::facts::{Book, HoldFact, ReportFact};
 use crate::policy::{Conditions, CreditState, Policy, ReportCondition};
 use chrono::{Duration, NaiveDate};
 use credence_model::{CreditEventKind, CreditReport, Currency, Score};
 use rust_decimal::Decimal;
+use std::collections::HashSet;
 
 /// Per-account sums from the invoice pass.
 #[derive(Debug, Clone, Default)]
@@ -128,6 +129,65 @@ fn is_insolvency(kind: CreditEventKind) -> bool {
     )
 }
 
+/// A customer's insolvency proceedings, as its credit reports show them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Insolvency {
+    /// The bureau that reports it.
+    pub source: String,
+    pub kind: CreditEventKind,
+    pub description: String,
+    /// When the proceedings opened (the event's date, else the report's).
+    pub opened: NaiveDate,
+}
+
+impl Insolvency {
+    /// The company no longer exists: there is no office-holder to lodge a claim with.
+    pub fn dissolved(&self) -> bool {
+        self.kind == CreditEventKind::Dissolution
+    }
+
+    /// "Companies House reports in liquidation (2026-03-02)".
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} reports {} ({})",
+            self.source, self.description, self.opened
+        )
+    }
+}
+
+/// Each account's insolvency proceedings (book order): the newest report with an insolvency,
+/// liquidation, administration or dissolution event, its earliest such event.
+pub fn insolvencies(book: &Book) -> Vec<Option<Insolvency>> {
+    let mut out: Vec<Option<(&ReportFact, Insolvency)>> = vec![None; book.accounts.len()];
+    for fact in &book.reports {
+        let report = &fact.report;
+        let Some(event) = report
+            .events
+            .iter()
+            .filter(|e| is_insolvency(e.kind))
+            .min_by_key(|e| e.date.unwrap_or(report.report_date))
+        else {
+            continue;
+        };
+        let slot = &mut out[fact.account as usize];
+        let newer = slot.as_ref().is_none_or(|(f, _)| {
+            (report.report_date, &fact.connection) > (f.report.report_date, &f.connection)
+        });
+        if newer {
+            *slot = Some((
+                fact,
+                Insolvency {
+                    source: report.source.clone(),
+                    kind: event.kind,
+                    description: event.description.clone(),
+                    opened: event.date.unwrap_or(report.report_date),
+                },
+            ));
+        }
+    }
+    out.into_iter().map(|o| o.map(|(_, i)| i)).collect()
+}
+
 /// An amount as users read it: "EUR 1200.00" (written where it is used, never allocated).
 struct Amount(Decimal, Currency);
 
@@ -235,6 +295,107 @@ fn alerts(fact: &ReportFact, policy: &Policy, as_of: NaiveDate) -> Vec<Alert> {
         }
     }
     out
+}
+
+/// The credit holds the ladder delivered, per account, and which invoices they name are still
+/// open: a hold stands until they are paid (below the dunning tolerance) or a person releases it.
+struct Holds<'a> {
+    of_account: Vec<Vec<&'a HoldFact>>,
+    releases: Vec<Vec<&'a credence_model::HoldRelease>>,
+    /// Keys of held invoices still open, with their numbers.
+    open: HashSet<&'a str>,
+}
+
+impl<'a> Holds<'a> {
+    fn of(book: &'a Book, policy: &Policy) -> Holds<'a> {
+        let mut of_account = vec![Vec::new(); book.accounts.len()];
+        let mut releases = vec![Vec::new(); book.accounts.len()];
+        let mut held: HashSet<&str> = HashSet::new();
+        for h in &book.holds {
+            of_account[h.account as usize].push(h);
+            held.extend(h.invoices.iter().map(|(k, _)| k.as_str()));
+        }
+        for r in &book.releases {
+            releases[r.account as usize].push(&r.release);
+        }
+        let open = if held.is_empty() {
+            HashSet::new()
+        } else {
+            book.invoices
+                .iter()
+                .filter(|inv| {
+                    inv.is_open()
+                        && inv.outstanding
+                            >= policy
+                                .dunning
+                                .tolerance(inv.currency)
+                                .max(inv.currency.minor_unit())
+                })
+                .map(|inv| book.key(inv))
+                .filter(|k| held.contains(k))
+                .collect()
+        };
+        Holds {
+            of_account,
+            releases,
+            open,
+        }
+    }
+
+    /// The reason an account is on hold (its newest standing hold), and an alert for a
+    /// release of holds that would otherwise stand, while it is recent.
+    fn standing(
+        &self,
+        account: usize,
+        as_of: NaiveDate,
+        window: &crate::policy::AlertsPolicy,
+    ) -> (Option<StateReason>, Option<Alert>) {
+        let release = self.releases[account].iter().max_by_key(|r| r.released_on);
+        let unpaid = |h: &&&HoldFact| {
+            h.invoices
+                .iter()
+                .any(|(k, _)| self.open.contains(k.as_str()))
+        };
+        let mut released = None;
+        let mut standing = None;
+        for h in self.of_account[account].iter().filter(unpaid) {
+            match release {
+                Some(r) if r.released_on >= h.placed_on => released = Some(r),
+                _ => standing = Some(*h),
+            }
+        }
+        let reason = standing.map(|h| {
+            let open: Vec<&str> = h
+                .invoices
+                .iter()
+                .filter(|(k, _)| self.open.contains(k.as_str()))
+                .map(|(_, n)| n.as_str())
+                .collect();
+            StateReason {
+                code: "credit-hold".into(),
+                state: CreditState::Hold,
+                decisive: false,
+                sentence: format!(
+                    "the dunning ladder's credit hold (step {}) was delivered on {}: it stands until {} {} paid or a person releases it (credence hold release)",
+                    h.step,
+                    h.placed_on,
+                    open.join(", "),
+                    if open.len() == 1 { "is" } else { "are" }
+                ),
+            }
+        });
+        let alert = released
+            .filter(|r| days(r.released_on, as_of) <= i64::from(window.window_days))
+            .map(|r| Alert {
+                code: "hold-released",
+                recorded: r.released_on,
+                sentence: format!(
+                    "credit hold released by {} on {}: {}",
+                    r.by, r.released_on, r.reason
+                ),
+            });
+        (reason, alert)
+    }
 }
 
 /// A sentence built from clauses joined by "; ", written in place (no string per clause).
@@ -415,6 +576,20 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
     for (i, account) in book.accounts.iter().enumerate() {
         alert_lists[i].extend(conflict_alerts(account, as_of));
     }
+    for d in &book.discrepancies {
+        alert_lists[d.account as usize].push(Alert {
+            code: "outstanding-discrepancy",
+            recorded: as_of,
+            sentence: format!(
+                "invoice {}: the ledger states {} outstanding, but {} payable less {} of payments allocated to it leaves {}; Credence uses the ledger's figure: check the allocation in the ledger",
+                d.number,
+                money(d.stated, d.currency),
+                money(d.payable, d.currency),
+                money(d.allocated, d.currency),
+                money(d.payable - d.allocated, d.currency)
+            ),
+        });
+    }
     for facts in &mut per_account {
         facts.sort_by(|a, b| {
             (b.report.report_date, &b.connection).cmp(&(a.report.report_date, &a.connection))
@@ -449,6 +624,8 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
             ));
         }
     }
+
+    let holds = Holds::of(book, policy);
 
     let mut customers = Vec::with_capacity(book.accounts.len());
     for (i, account) in book.accounts.iter().enumerate() {
@@ -666,6 +843,16 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
                 ),
             });
         }
+        let mut alerts = std::mem::take(&mut alert_lists[i]);
+        let (standing, released) = holds.standing(i, as_of, &policy.alerts);
+        if let Some(hold) = standing {
+            let at = match reasons.first() {
+                Some(r) if r.state >= CreditState::Hold => 1,
+                _ => 0,
+            };
+            reasons.insert(at, hold);
+        }
+        alerts.extend(released);
         let mut state = reasons.first().map_or(CreditState::Ok, |r| r.state);
         if let Some(o) = active
             && let Some(s) = o.state
@@ -748,7 +935,6 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         // Review.
         let last = newest.map(|r| r.report_date).or(t.first_issue);
         let next = add_days(last.unwrap_or(as_of), policy.review.cadence(state));
-        let mut alerts = std::mem::take(&mut alert_lists[i]);
         alerts.sort_by(|a, b| (a.recorded, &a.code).cmp(&(b.recorded, &b.code)));
         customers.push(Decision {
             account: account.id.clone(),

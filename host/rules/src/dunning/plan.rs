@@ -4,6 +4,7 @@
 
 use super::render::language_for;
 use crate::credit::facts::{AccountFacts, Book};
+use crate::credit::rules::{Insolvency, insolvencies};
 use crate::credit::{CreditState, Policy};
 use crate::law::{self, RateSource};
 use crate::policy::dunning::{ActionKind, Anchor, Charge, Contract, Step};
@@ -271,6 +272,10 @@ fn contract<'p>(contracts: &'p [Contract], account: &AccountFacts) -> Option<&'p
         .find(|c| c.customer == account.id || account.members.contains(&c.customer))
 }
 
+/// The level an invoice reaches when the claim that includes it was lodged (its task delivered):
+/// it is not claimed twice.
+pub const CLAIM_STEP: &str = "insolvency-claim";
+
 /// Plan the dunning run for `as_of`.
 pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
     let dunning = &policy.dunning;
@@ -284,6 +289,11 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
         .collect();
     let promised = promises(book, as_of);
     let plans = plans(book, inputs.plans, as_of);
+    // Customers in insolvency proceedings leave the ordinary ladder: their open invoices are
+    // claimed from the office-holder instead (plans and promises no longer count).
+    let insolvent = insolvencies(book);
+    let insolvency = |account: u32| insolvent.get(account as usize).and_then(Option::as_ref);
+    let mut claims: BTreeMap<(u32, Currency), Vec<Item<'_>>> = BTreeMap::new();
     let mut waiting = Vec::new();
     let mut candidates: Vec<Candidate<'_>> = Vec::new();
     let wait = |waiting: &mut Vec<Waiting>, item: &Item<'_>, reason: String| {
@@ -301,11 +311,12 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
         .iter()
         .filter(|i| i.is_open())
         .filter(|i| {
-            !plans.covered_keys.contains(book.key(i))
-                && !plans
-                    .covered_all
-                    .iter()
-                    .any(|(a, c, on)| *a == i.account && *c == i.currency && i.issue <= *on)
+            insolvency(i.account).is_some()
+                || !plans.covered_keys.contains(book.key(i))
+                    && !plans
+                        .covered_all
+                        .iter()
+                        .any(|(a, c, on)| *a == i.account && *c == i.currency && i.issue <= *on)
         })
         .map(|i| Item {
             key: book.key(i),
@@ -333,6 +344,36 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
     for item in items {
         if item.outstanding <= Decimal::ZERO || item.outstanding < dunning.tolerance(item.currency)
         {
+            continue;
+        }
+        if let Some(ins) = insolvency(item.account) {
+            let reason = if item.key.starts_with("plan:") {
+                Some(format!(
+                    "{}: the plan's invoices are claimed instead",
+                    ins.sentence()
+                ))
+            } else if history.in_flight.contains(item.key) {
+                Some("an earlier action for it is waiting for delivery".into())
+            } else {
+                history
+                    .levels
+                    .get(item.key)
+                    .filter(|l| l.step == CLAIM_STEP)
+                    .map(|l| {
+                        format!(
+                            "off the ladder: {}; its claim was opened on {}",
+                            ins.sentence(),
+                            l.on
+                        )
+                    })
+            };
+            match reason {
+                Some(reason) => wait(&mut waiting, &item, reason),
+                None => claims
+                    .entry((item.account, item.currency))
+                    .or_default()
+                    .push(item),
+            }
             continue;
         }
         if let Some(d) = disputed.get(item.key) {
@@ -454,6 +495,26 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
         credits: &credits,
     };
     let mut actions = Vec::new();
+    for ((account_index, currency), items) in claims {
+        let account = &book.accounts[account_index as usize];
+        let Some(ins) = insolvency(account_index) else {
+            continue;
+        };
+        if history
+            .open_actions
+            .contains(&(account.id.clone(), ActionKind::Claim, currency))
+        {
+            for item in &items {
+                wait(
+                    &mut waiting,
+                    item,
+                    "an earlier claim task is waiting for delivery".into(),
+                );
+            }
+            continue;
+        }
+        actions.push(claim(&context, account, ins, currency, &items));
+    }
     for ((account_index, kind, currency), list) in groups {
         let account = &book.accounts[account_index as usize];
         let hold_all = |waiting: &mut Vec<Waiting>, reason: &str| {
@@ -537,13 +598,7 @@ fn build(
     let top = list.iter().map(|c| c.step).max().unwrap_or(0);
     let step = &dunning.steps[top];
     let contract = contract(&dunning.contracts, account);
-    let pack = account
-        .contact
-        .country
-        .as_deref()
-        .filter(|_| dunning.law.by_customer_country)
-        .and_then(law::pack_for_country)
-        .or_else(|| law::pack(&dunning.law.default_pack));
+    let pack = pack_of(account, dunning);
     let mut invoices = Vec::with_capacity(list.len());
     let mut charges = Vec::new();
     let mut why: Vec<String> = list
@@ -563,47 +618,14 @@ fn build(
             step: own.code.clone(),
             discount: None,
         });
-        let charged = inputs
-            .history
-            .charged
-            .get(item.key)
-            .cloned()
-            .unwrap_or_default();
-        for charge in &own.charge {
-            match charge {
-                Charge::Interest => {
-                    if let Some(line) = interest(item, &charged, contract, pack, policy, as_of) {
-                        charges.push(line);
-                    }
-                }
-                Charge::Compensation => match (contract, pack) {
-                    (Some(k), _) => {
-                        if let Some(fee) = k.fee.filter(|f| !f.is_zero() && !charged.fee) {
-                            charges.push(ChargeLine {
-                                invoice: item.key.to_string(),
-                                number: item.number.to_string(),
-                                kind: ChargeKind::Fee,
-                                from: None,
-                                to: None,
-                                amount: currency.fixed(fee),
-                                explanation: vec![format!(
-                                    "fee agreed with the customer: {}",
-                                    money(fee, currency)
-                                )],
-                                lines: Vec::new(),
-                            });
-                        }
-                    }
-                    (None, Some(pack)) if !charged.compensation && days(item.due, as_of) > 0 => {
-                        match compensation(pack, item, policy) {
-                            Ok(line) => charges.push(line),
-                            Err(reason) => why.push(reason),
-                        }
-                    }
-                    _ => {}
-                },
-            }
-        }
+        charges.extend(charge_lines(
+            context,
+            item,
+            &own.charge,
+            (contract, pack),
+            as_of,
+            &mut why,
+        ));
     }
     let credit: Decimal = if matches!(kind, ActionKind::Email | ActionKind::Letter) {
         list.first()
@@ -636,7 +658,7 @@ fn build(
             rep => (Channel::Task, rep.clone()),
         },
         ActionKind::Hold | ActionKind::Collections if inputs.webhook => (Channel::Webhook, None),
-        ActionKind::Hold | ActionKind::Collections => (Channel::Task, None),
+        ActionKind::Hold | ActionKind::Collections | ActionKind::Claim => (Channel::Task, None),
     };
     let key = action::key(&account.id, &step.code, kind, currency, &invoices);
     let law = if charges.is_empty() {
@@ -674,9 +696,197 @@ fn build(
             _ => kind.as_str().to_string(),
         },
         law,
+        deadline: None,
         subject: String::new(),
         body: String::new(),
     })
+}
+
+/// The statutory pack of an account: its country's when the policy says so, else the default.
+fn pack_of(
+    account: &AccountFacts,
+    dunning: &crate::policy::dunning::DunningPolicy,
+) -> Option<&'static law::Pack> {
+    account
+        .contact
+        .country
+        .as_deref()
+        .filter(|_| dunning.law.by_customer_country)
+        .and_then(law::pack_for_country)
+        .or_else(|| law::pack(&dunning.law.default_pack))
+}
+
+/// The charges of `kinds` not made yet on an item, up to `through` (inclusive); a reason it
+/// cannot be charged goes to `why`.
+fn charge_lines(
+    context: &Context<'_>,
+    item: &Item<'_>,
+    kinds: &[Charge],
+    (contract, pack): (Option<&Contract>, Option<&'static law::Pack>),
+    through: NaiveDate,
+    why: &mut Vec<String>,
+) -> Vec<ChargeLine> {
+    let policy = context.policy;
+    let currency = item.currency;
+    let charged = context
+        .inputs
+        .history
+        .charged
+        .get(item.key)
+        .cloned()
+        .unwrap_or_default();
+    let mut charges = Vec::new();
+    for charge in kinds {
+        match charge {
+            Charge::Interest => {
+                if let Some(line) = interest(item, &charged, contract, pack, policy, through) {
+                    charges.push(line);
+                }
+            }
+            Charge::Compensation => match (contract, pack) {
+                (Some(k), _) => {
+                    if let Some(fee) = k.fee.filter(|f| !f.is_zero() && !charged.fee) {
+                        charges.push(ChargeLine {
+                            invoice: item.key.to_string(),
+                            number: item.number.to_string(),
+                            kind: ChargeKind::Fee,
+                            from: None,
+                            to: None,
+                            amount: currency.fixed(fee),
+                            explanation: vec![format!(
+                                "fee agreed with the customer: {}",
+                                money(fee, currency)
+                            )],
+                            lines: Vec::new(),
+                        });
+                    }
+                }
+                (None, Some(pack)) if !charged.compensation && days(item.due, through) > 0 => {
+                    match compensation(pack, item, policy) {
+                        Ok(line) => charges.push(line),
+                        Err(reason) => why.push(reason),
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    charges
+}
+
+/// The task of lodging a claim with the office-holder for a customer's open invoices in one
+/// currency: what was owed when the proceedings opened (interest and compensation accrued up to
+/// then, as the law allows), with the deadline where the law gives one. A dissolved company has
+/// no office-holder: the task says so.
+fn claim(
+    context: &Context<'_>,
+    account: &AccountFacts,
+    insolvency: &Insolvency,
+    currency: Currency,
+    items: &[Item<'_>],
+) -> Action {
+    let dunning = &context.policy.dunning;
+    let as_of = context.as_of;
+    let pack = pack_of(account, dunning);
+    let contract = contract(&dunning.contracts, account);
+    let mut why = vec![format!(
+        "{}: the invoices leave the ordinary ladder (no more reminders, calls or holds)",
+        insolvency.sentence()
+    )];
+    let mut deadline = None;
+    let mut invoices = Vec::with_capacity(items.len());
+    let mut charges = Vec::new();
+    let opened = insolvency.opened.min(as_of);
+    let through = opened.pred_opt().unwrap_or(opened);
+    for item in items {
+        invoices.push(ActionInvoice {
+            key: item.key.to_string(),
+            number: item.number.to_string(),
+            issue: item.issue,
+            due: item.due,
+            days_overdue: days(item.due, as_of).max(0),
+            outstanding: item.outstanding,
+            step: CLAIM_STEP.to_string(),
+            discount: None,
+        });
+        if !insolvency.dissolved() {
+            charges.extend(charge_lines(
+                context,
+                item,
+                &[Charge::Interest, Charge::Compensation],
+                (contract, pack),
+                through,
+                &mut why,
+            ));
+        }
+    }
+    if insolvency.dissolved() {
+        why.push(
+            "the company is dissolved: there is no office-holder to lodge a claim with; write the debt off, or apply to have the company restored to the register if the amount justifies it"
+                .into(),
+        );
+    } else if let Some(pack) = pack {
+        deadline = pack.claims.deadline(insolvency.opened);
+        match deadline {
+            Some(d) => {
+                why.push(format!(
+                    "lodge the claim by {d}: {} ({})",
+                    pack.claims.rule, pack.claims.cite
+                ));
+                if d < as_of {
+                    why.push(
+                        "that date has passed: check the published notice of the opening for the real deadline today"
+                            .into(),
+                    );
+                }
+            }
+            None => why.push(format!("{} ({})", pack.claims.rule, pack.claims.cite)),
+        }
+    }
+    let total = invoices.iter().map(|i| i.outstanding).sum::<Decimal>()
+        + charges.iter().map(|c| c.amount).sum::<Decimal>();
+    let law = if charges.is_empty() {
+        None
+    } else {
+        match (contract, pack) {
+            (Some(_), _) => Some("the terms agreed with you".to_string()),
+            (None, Some(p)) => Some(p.cite.clone()),
+            (None, None) => None,
+        }
+    };
+    Action {
+        key: action::key(
+            &account.id,
+            CLAIM_STEP,
+            ActionKind::Claim,
+            currency,
+            &invoices,
+        ),
+        account: account.id.clone(),
+        customer_name: account.name.clone(),
+        kind: ActionKind::Claim,
+        channel: Channel::Task,
+        step: CLAIM_STEP.to_string(),
+        currency,
+        planned_on: as_of,
+        policy_version: context.version.to_string(),
+        language: "en".into(),
+        recipient: None,
+        invoices,
+        charges,
+        credit: Decimal::ZERO,
+        total,
+        why,
+        template: if insolvency.dissolved() {
+            "dissolved".into()
+        } else {
+            ActionKind::Claim.as_str().into()
+        },
+        law,
+        deadline,
+        subject: String::new(),
+        body: String::new(),
+    }
 }
 
 /// Interest not charged yet on an item, up to `as_of`.

@@ -165,6 +165,9 @@ struct Ctx<'a> {
     total: String,
     rep: Option<&'a str>,
     overdue: bool,
+    /// Why the action, one sentence each (tasks for people show them).
+    why: &'a [String],
+    deadline: Option<String>,
 }
 
 fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a str) -> Ctx<'a> {
@@ -233,6 +236,8 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
             .as_deref()
             .filter(|_| action.kind == crate::policy::dunning::ActionKind::SalesRep),
         overdue: action.invoices.iter().any(|i| i.days_overdue > 0),
+        why: &action.why,
+        deadline: action.deadline.map(date),
     }
 }
 

@@ -204,6 +204,12 @@ impl DunningPolicy {
                     step.code, step.days
                 ));
             }
+            if step.action == ActionKind::Claim {
+                return Err(format!(
+                    "dunning.steps[{i}] ({}): action \"claim\" is not a ladder step; Credence opens the claim task itself when a credit report shows insolvency proceedings",
+                    step.code
+                ));
+            }
             if matches!(step.action, ActionKind::Email | ActionKind::Letter)
                 && !crate::templates::has_template(step.template())
             {

@@ -682,7 +682,7 @@ mod tests {
                 "who granted it",
             ),
             (
-                &DEFAULT_POLICY.replace("days_overdue_over = 30", "days_overdue_ovr = 30"),
+                &DEFAULT_POLICY.replace("days_overdue_over = 14", "days_overdue_ovr = 14"),
                 "days_overdue_ovr",
             ),
         ];

@@ -7,7 +7,14 @@ pub const LANGUAGES: &[&str] = &["en", "fr", "de", "el", "lv", "cs", "ro"];
 /// Customer message templates (every language has each).
 pub const TEMPLATE_NAMES: &[&str] = &["receipt", "pre-due", "reminder", "final-notice"];
 /// Templates of tasks and notes for the user's own people (English).
-pub const INTERNAL_NAMES: &[&str] = &["call", "sales-rep", "hold", "collections"];
+pub const INTERNAL_NAMES: &[&str] = &[
+    "call",
+    "sales-rep",
+    "hold",
+    "collections",
+    "claim",
+    "dissolved",
+];
 
 macro_rules! built_in {
     ($($lang:literal),*) => {
@@ -27,6 +34,8 @@ pub(crate) const INTERNAL_TEMPLATES: &[(&str, &str)] = &[
     ("sales-rep", include_str!("internal/sales-rep.txt")),
     ("hold", include_str!("internal/hold.txt")),
     ("collections", include_str!("internal/collections.txt")),
+    ("claim", include_str!("internal/claim.txt")),
+    ("dissolved", include_str!("internal/dissolved.txt")),
 ];
 
 /// Whether a customer template of that name exists.

@@ -6,13 +6,13 @@ use super::Pg;
 use super::query;
 use crate::codec::{bad, date};
 use crate::outbox::{
-    ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, contacts_customer, history_sql,
+    ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, contacts_customer, history_sql, hold_release,
 };
 use crate::{Lease, StoreError, timestamp};
 use chrono::{DateTime, NaiveDate, Utc};
-use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
+use credence_model::dunning::{Action, ActionKind, OutboxEntry, Status, TaskState};
 use credence_model::history::History;
-use credence_model::{Dispute, PaymentPlan};
+use credence_model::{Dispute, HoldRelease, PaymentPlan};
 
 pub fn record_dispute(db: &Pg, dispute: &Dispute) -> Result<i64, StoreError> {
     let body =
@@ -56,6 +56,28 @@ pub fn disputes(db: &Pg) -> Result<Vec<Dispute>, StoreError> {
                 .transpose()?;
             Ok(d)
         })
+        .collect()
+}
+
+pub fn record_hold_release(db: &Pg, release: &HoldRelease) -> Result<i64, StoreError> {
+    const CONTEXT: &str = "recording a hold release";
+    let body = serde_json::to_string(release).map_err(|e| bad(CONTEXT, e.to_string()))?;
+    Ok(db
+        .query_one(
+            "INSERT INTO hold_releases (customer, body) VALUES ($1, $2) RETURNING id",
+            &[&release.customer, &body],
+        )
+        .map_err(query(CONTEXT))?
+        .get(0))
+}
+
+pub fn hold_releases(db: &Pg) -> Result<Vec<HoldRelease>, StoreError> {
+    const CONTEXT: &str = "reading hold releases";
+    let rows = db
+        .query("SELECT id, body FROM hold_releases ORDER BY id", &[])
+        .map_err(query(CONTEXT))?;
+    rows.iter()
+        .map(|r| hold_release(CONTEXT, r.get(0), r.get(1)))
         .collect()
 }
 
@@ -304,6 +326,17 @@ pub fn outbox(db: &Pg, status: Option<Status>) -> Result<Vec<OutboxEntry>, Store
                 "SELECT {ENTRY_COLUMNS} FROM outbox WHERE ($1::TEXT IS NULL OR status = $1) ORDER BY seq"
             ),
             &[&status.map(|s| s.as_str())],
+        )
+        .map_err(query(CONTEXT))?;
+    rows.iter().map(|r| to_entry(CONTEXT, r)).collect()
+}
+
+pub fn delivered_of_kind(db: &Pg, kind: ActionKind) -> Result<Vec<OutboxEntry>, StoreError> {
+    const CONTEXT: &str = "reading delivered actions";
+    let rows = db
+        .query(
+            &history_sql::delivered(ENTRY_COLUMNS, "$1"),
+            &[&kind.as_str()],
         )
         .map_err(query(CONTEXT))?;
     rows.iter().map(|r| to_entry(CONTEXT, r)).collect()

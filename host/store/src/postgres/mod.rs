@@ -20,15 +20,18 @@ use crate::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 pub(crate) use client::Pg;
-use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
+use credence_model::dunning::{Action, ActionKind, OutboxEntry, Status, TaskState};
 use credence_model::history::History;
 use credence_model::{
-    Body, Dispute, DocumentKind, Money, PaymentPlan, Promise, Record, RecordKind,
+    Body, Dispute, DocumentKind, HoldRelease, Money, PaymentPlan, Promise, Record, RecordKind,
 };
 use std::collections::HashMap;
 
 /// Schema migrations, applied in order; `credence_schema.version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001.sql"),
+    include_str!("../../migrations/postgres/0002.sql"),
+];
 
 /// Any instance migrating holds this advisory lock; the others wait and find the work done.
 const MIGRATION_LOCK: i64 = 0x0063_7265_6465_6e63; // "credenc"
@@ -143,6 +146,8 @@ struct Facts<'a> {
     payables: Vec<Vec<u8>>,
     outstandings: Vec<Vec<u8>>,
     statuses: Vec<&'static str>,
+    stated: Vec<bool>,
+    precedings: Vec<Option<&'a str>>,
 }
 
 impl<'a> Facts<'a> {
@@ -159,6 +164,8 @@ impl<'a> Facts<'a> {
         self.outstandings
             .push(d.amount_outstanding.serialize().to_vec());
         self.statuses.push(status_text(d.status));
+        self.stated.push(d.outstanding_stated);
+        self.precedings.push(d.preceding_invoice.as_deref());
     }
 }
 
@@ -326,14 +333,15 @@ impl RecordStore for PostgresStore {
             .map_err(query("writing history"))?;
             if !facts.ids.is_empty() {
                 tx.execute(
-                    "INSERT INTO document_facts (history_id, kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, valid_from, valid_to)
-                     SELECT t.id, t.kind, $2, t.remote_id, t.customer, t.number, t.currency, t.issue, t.due, t.payable, t.outstanding, t.status, $3, NULL
-                     FROM UNNEST($1::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::BYTEA[], $12::BYTEA[], $13::TEXT[])
-                       AS t(id, kind, remote_id, customer, number, currency, issue, due, payable, outstanding, status)",
+                    "INSERT INTO document_facts (history_id, kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, valid_from, valid_to, stated, preceding)
+                     SELECT t.id, t.kind, $2, t.remote_id, t.customer, t.number, t.currency, t.issue, t.due, t.payable, t.outstanding, t.status, $3, NULL, t.stated, t.preceding
+                     FROM UNNEST($1::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::BYTEA[], $12::BYTEA[], $13::TEXT[], $14::BOOLEAN[], $15::TEXT[])
+                       AS t(id, kind, remote_id, customer, number, currency, issue, due, payable, outstanding, status, stated, preceding)",
                     &[
                         &facts.ids, &page.connection, &now, &facts.kinds, &facts.remote_ids,
                         &facts.customers, &facts.numbers, &facts.currencies, &facts.issues,
                         &facts.dues, &facts.payables, &facts.outstandings, &facts.statuses,
+                        &facts.stated, &facts.precedings,
                     ],
                 )
                 .map_err(query("writing document facts"))?;
@@ -529,7 +537,7 @@ impl RecordStore for PostgresStore {
                 .map_err(|_| bad("amount", &format!("{bytes:?}")))
         };
         self.db.for_each_row(
-            "SELECT kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status
+            "SELECT kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, stated, preceding
              FROM document_facts WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1)",
             &[&at],
             |row| {
@@ -552,6 +560,8 @@ impl RecordStore for PostgresStore {
                     payable: decimal(row.get(8))?,
                     outstanding: decimal(row.get(9))?,
                     status: status_of(status).ok_or_else(|| bad("status", status))?,
+                    outstanding_stated: row.get(11),
+                    preceding: row.get(12),
                 });
                 Ok(())
             },
@@ -657,6 +667,14 @@ impl ArrangementStore for PostgresStore {
     fn payment_plans(&self) -> Result<Vec<PaymentPlan>, StoreError> {
         dunning::payment_plans(&self.db)
     }
+
+    fn record_hold_release(&mut self, release: &HoldRelease) -> Result<i64, StoreError> {
+        dunning::record_hold_release(&self.db, release)
+    }
+
+    fn hold_releases(&self) -> Result<Vec<HoldRelease>, StoreError> {
+        dunning::hold_releases(&self.db)
+    }
 }
 
 impl OutboxStore for PostgresStore {
@@ -704,6 +722,10 @@ impl OutboxStore for PostgresStore {
 
     fn outbox(&self, status: Option<Status>) -> Result<Vec<OutboxEntry>, StoreError> {
         dunning::outbox(&self.db, status)
+    }
+
+    fn delivered(&self, kind: ActionKind) -> Result<Vec<OutboxEntry>, StoreError> {
+        dunning::delivered_of_kind(&self.db, kind)
     }
 
     fn update_task(

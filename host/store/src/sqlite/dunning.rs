@@ -5,13 +5,13 @@
 
 use crate::codec::{bad, date};
 use crate::outbox::{
-    ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, contacts_customer, history_sql,
+    ActionRow, ENTRY_COLUMNS, EntryRow, HistoryRows, contacts_customer, history_sql, hold_release,
 };
 use crate::{Lease, StoreError, timestamp};
 use chrono::{DateTime, NaiveDate, Utc};
-use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
+use credence_model::dunning::{Action, ActionKind, OutboxEntry, Status, TaskState};
 use credence_model::history::History;
-use credence_model::{Dispute, PaymentPlan};
+use credence_model::{Dispute, HoldRelease, PaymentPlan};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 fn query(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
@@ -64,6 +64,33 @@ pub fn disputes(db: &Connection) -> Result<Vec<Dispute>, StoreError> {
         d.id = id;
         d.resolved_on = resolved.map(|r| date(CONTEXT, &r)).transpose()?;
         out.push(d);
+    }
+    Ok(out)
+}
+
+pub fn record_hold_release(db: &Connection, release: &HoldRelease) -> Result<i64, StoreError> {
+    const CONTEXT: &str = "recording a hold release";
+    let body = serde_json::to_string(release).map_err(|e| bad(CONTEXT, e.to_string()))?;
+    db.execute(
+        "INSERT INTO hold_releases (customer, body) VALUES (?1, ?2)",
+        params![release.customer, body],
+    )
+    .map_err(query(CONTEXT))?;
+    Ok(db.last_insert_rowid())
+}
+
+pub fn hold_releases(db: &Connection) -> Result<Vec<HoldRelease>, StoreError> {
+    const CONTEXT: &str = "reading hold releases";
+    let mut stmt = db
+        .prepare_cached("SELECT id, body FROM hold_releases ORDER BY id")
+        .map_err(query(CONTEXT))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .map_err(query(CONTEXT))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, body) = row.map_err(query(CONTEXT))?;
+        out.push(hold_release(CONTEXT, id, &body)?);
     }
     Ok(out)
 }
@@ -354,6 +381,24 @@ pub fn outbox(db: &Connection, status: Option<Status>) -> Result<Vec<OutboxEntry
     let mut stmt = db.prepare_cached(&sql).map_err(query(CONTEXT))?;
     let rows = stmt
         .query_map(params![status.map(|s| s.as_str())], entry)
+        .map_err(query(CONTEXT))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row.map_err(query(CONTEXT))?.decode(CONTEXT)?);
+    }
+    Ok(out)
+}
+
+pub fn delivered_of_kind(
+    db: &Connection,
+    kind: ActionKind,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    const CONTEXT: &str = "reading delivered actions";
+    let mut stmt = db
+        .prepare_cached(&history_sql::delivered(ENTRY_COLUMNS, "?1"))
+        .map_err(query(CONTEXT))?;
+    let rows = stmt
+        .query_map(params![kind.as_str()], entry)
         .map_err(query(CONTEXT))?;
     let mut out = Vec::new();
     for row in rows {

@@ -15,10 +15,10 @@ use crate::{
     StoredRecord, Version,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use credence_model::dunning::{Action, OutboxEntry, Status, TaskState};
+use credence_model::dunning::{Action, ActionKind, OutboxEntry, Status, TaskState};
 use credence_model::history::History;
 use credence_model::{
-    Body, Dispute, DocumentKind, Money, PaymentPlan, Promise, Record, RecordKind,
+    Body, Dispute, DocumentKind, HoldRelease, Money, PaymentPlan, Promise, Record, RecordKind,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004.sql"),
     include_str!("../../migrations/sqlite/0005.sql"),
     include_str!("../../migrations/sqlite/0006.sql"),
+    include_str!("../../migrations/sqlite/0007.sql"),
 ];
 
 pub struct SqliteStore {
@@ -158,7 +159,10 @@ impl SqliteStore {
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
                 .map_err(query("migrating"))?;
         }
-        if version < 3 {
+        // Migration 7 added columns the projection fills from the documents: rebuild it.
+        if version < 7 {
+            tx.execute_batch("DELETE FROM document_facts")
+                .map_err(query("migrating"))?;
             backfill_document_facts(&tx)?;
         }
         tx.commit().map_err(query("migrating"))
@@ -190,15 +194,18 @@ fn add_document_fact(
         status_text(d.status),
         valid_from,
         valid_to,
+        d.outstanding_stated,
+        d.preceding_invoice,
     ])
     .map(|_| ())
     .map_err(query("writing document facts"))
 }
 
-const ADD_DOCUMENT_FACT: &str = "INSERT INTO document_facts (history_id, kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, valid_from, valid_to)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+const ADD_DOCUMENT_FACT: &str = "INSERT INTO document_facts (history_id, kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, valid_from, valid_to, stated, preceding)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
-/// Build `document_facts` from the history of a store that predates it (migration 3).
+/// Build `document_facts` from the history of a store that predates it (migration 3) or its
+/// last columns (migration 7).
 fn backfill_document_facts(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     let mut add = tx
         .prepare_cached(ADD_DOCUMENT_FACT)
@@ -552,7 +559,7 @@ impl RecordStore for SqliteStore {
         let mut stmt = self
             .db
             .prepare_cached(
-                "SELECT kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status
+                "SELECT kind, connection, remote_id, customer, number, currency, issue, due, payable, outstanding, status, stated, preceding
                  FROM document_facts WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1)",
             )
             .map_err(query("reading document facts"))?;
@@ -612,6 +619,11 @@ impl RecordStore for SqliteStore {
                 payable: decimal(8)?,
                 outstanding: decimal(9)?,
                 status: status_of(status).ok_or_else(|| bad("status", status))?,
+                outstanding_stated: value(11)?.as_i64() != Ok(0),
+                preceding: match value(12)? {
+                    rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+                    _ => None,
+                },
             });
         }
         Ok(())
@@ -692,6 +704,14 @@ impl ArrangementStore for SqliteStore {
 
     fn payment_plans(&self) -> Result<Vec<PaymentPlan>, StoreError> {
         dunning::payment_plans(&self.db)
+    }
+
+    fn record_hold_release(&mut self, release: &HoldRelease) -> Result<i64, StoreError> {
+        dunning::record_hold_release(&self.db, release)
+    }
+
+    fn hold_releases(&self) -> Result<Vec<HoldRelease>, StoreError> {
+        dunning::hold_releases(&self.db)
     }
 
     fn promises(&self) -> Result<Vec<Promise>, StoreError> {
@@ -790,6 +810,10 @@ impl OutboxStore for SqliteStore {
 
     fn outbox(&self, status: Option<Status>) -> Result<Vec<OutboxEntry>, StoreError> {
         dunning::outbox(&self.db, status)
+    }
+
+    fn delivered(&self, kind: ActionKind) -> Result<Vec<OutboxEntry>, StoreError> {
+        dunning::delivered_of_kind(&self.db, kind)
     }
 
     fn update_task(
@@ -899,6 +923,7 @@ pub(super) mod tests {
                 payable: amount,
             },
             amount_outstanding: outstanding.parse().expect("decimal"),
+            outstanding_stated: true,
             status: DocumentStatus::Open,
             terms: None,
             order_reference: None,
@@ -966,6 +991,7 @@ pub(super) mod tests {
              DROP TABLE disputes; DROP TABLE payment_plans; DROP TABLE outbox;
              DROP TABLE outbox_invoices; DROP TABLE dunning_levels;
              DROP TABLE dunning_charges; DROP TABLE dunning_contacts; DROP TABLE schedule;
+             DROP TABLE hold_releases;
              PRAGMA user_version = 2;",
         )
         .expect("downgrade");

@@ -1,0 +1,11 @@
+-- postgres migration 2: hold releases; what the document projection needs to derive open amounts.
+CREATE TABLE hold_releases (
+    id BIGSERIAL PRIMARY KEY,
+    customer TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+-- Whether the source stated a document's outstanding amount, and the invoice a credit note
+-- names: without a stated amount, evaluation derives what is open from payments and credit
+-- notes. Rows written before this migration count as stated.
+ALTER TABLE document_facts ADD COLUMN stated BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE document_facts ADD COLUMN preceding TEXT;

@@ -1,0 +1,11 @@
+-- sqlite migration 7: hold releases; what the document projection needs to derive open amounts.
+CREATE TABLE hold_releases (
+    id INTEGER PRIMARY KEY,
+    customer TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+-- Whether the source stated a document's outstanding amount, and the invoice a credit note
+-- names: without a stated amount, evaluation derives what is open from payments and credit
+-- notes. The projection is rebuilt from the history after this migration.
+ALTER TABLE document_facts ADD COLUMN stated INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE document_facts ADD COLUMN preceding TEXT;
