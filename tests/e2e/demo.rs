@@ -37,8 +37,10 @@ fn the_demo_runs_the_whole_job() {
         "Novák Stavby reminder email cs F-2026-1009 CZK 181500.00",
         "Sauf erreur de notre part, les factures suivantes restent impayées",
         // Müller is in insolvency proceedings: no reminder, a claim for the administrator.
-        "Müller Maschinenbau insolvency-claim task en F-2026-1004 F-2026-1005 EUR 36592.15",
-        "Lodge the claim: Müller Maschinenbau, EUR 36,592.15 by 11 Nov 2026",
+        "Müller Maschinenbau insolvency-claim task en F-2026-1004 F-2026-1005 EUR 36335.00",
+        "Lodge the claim: Müller Maschinenbau, EUR 36,335.00 by 11 Nov 2026",
+        // The Basiszinssatz from 1 July 2026 is not in the built-in table: no interest on a guess.
+        "interest up to the opening is not included",
         "that date has passed",
         "The runaway connection was stopped at its CPU limit; every other connection completed.",
     ] {

@@ -668,3 +668,143 @@ fn a_delivered_hold_holds_the_credit_state_until_a_person_releases_it() {
         "the others stay on hold"
     );
 }
+
+/// A ladder of one step: a final notice with interest and compensation the day after the due date.
+fn final_notice_only(home: &TestHome) {
+    let path = home.path().join("policy.toml");
+    let mut policy: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).expect("policy")).expect("policy toml");
+    let step: toml::Table = toml::from_str(
+        "code = \"final-notice\"\naction = \"email\"\nafter = \"due\"\ndays = 1\ncharge = [\"interest\", \"compensation\"]\n",
+    )
+    .expect("step");
+    policy
+        .get_mut("dunning")
+        .and_then(|d| d.as_table_mut())
+        .expect("dunning section")
+        .insert(
+            "steps".into(),
+            toml::Value::Array(vec![toml::Value::Table(step)]),
+        );
+    std::fs::write(&path, toml::to_string(&policy).expect("toml")).expect("policy");
+}
+
+#[test]
+fn interest_waits_for_a_missing_reference_rate_until_law_update_fetches_it() {
+    let home = shop(&repo("plugins/csv/sample"));
+    final_notice_only(&home);
+    // The built-in ECB table ends with the period from 2026-01-01; Atelier Dupont's invoice
+    // (due 15 October 2026) needs the rate from 1 July 2026.
+    let before = ok(&home, &["dunning", "--dry-run"]);
+    assert!(
+        before.contains(
+            "F-2026-1002: the final-notice step waits: the ECB main refinancing operations rate for the period from 2026-07-01 is not in the rate table yet"
+        ),
+        "{before}"
+    );
+    assert!(!before.contains("Atelier Dupont final-notice"), "{before}");
+
+    // Local stand-ins for the publishers, in their formats. The values are test data.
+    let router = axum::Router::new()
+        .route(
+            "/ecb",
+            axum::routing::get(|| async {
+                "KEY,FREQ,TIME_PERIOD,OBS_VALUE\nFM.B.U2.EUR.4F.KR.MRR_FR.LEV,B,2025-06-11,2.15\nFM.B.U2.EUR.4F.KR.MRR_FR.LEV,B,2026-06-10,1.90\n"
+            }),
+        )
+        .route(
+            "/boe",
+            axum::routing::get(|| async { "DATE,IUDBEDR\n18 Dec 2025,3.75\n" }),
+        )
+        .route(
+            "/cnb",
+            axum::routing::get(|| async { "VALID_FROM|CNB_REPO_RATE_IN_%\n20250502|3,50\n" }),
+        );
+    let server = Server::start(router);
+    let url = |series: &str, path: &str| format!("{series}={}{path}", server.url());
+    let (ecb, boe, cnb) = (
+        url("ecb-mro", "/ecb"),
+        url("uk-bank-rate", "/boe"),
+        url("cz-cnb-repo", "/cnb"),
+    );
+    let dry = ok(
+        &home,
+        &[
+            "law",
+            "update",
+            "ecb-mro",
+            "uk-bank-rate",
+            "cz-cnb-repo",
+            "--url",
+            &ecb,
+            "--url",
+            &boe,
+            "--url",
+            &cnb,
+            "--dry-run",
+        ],
+    );
+    assert!(dry.contains("Dry run: nothing written."), "{dry}");
+    assert!(!home.path().join("law-rates.toml").exists());
+    let out = ok(
+        &home,
+        &[
+            "law",
+            "update",
+            "ecb-mro",
+            "uk-bank-rate",
+            "cz-cnb-repo",
+            "--url",
+            &ecb,
+            "--url",
+            &boe,
+            "--url",
+            &cnb,
+        ],
+    );
+    let squeezed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "ecb-mro 2026-07-01 (missing) 1.90 %",
+        "uk-bank-rate 2026-07-01 (missing) 3.75 %",
+        "cz-cnb-repo 2026-07-01 (missing) 3.50 %",
+    ] {
+        assert!(squeezed.contains(expected), "{expected:?} in {out}");
+    }
+    let saved = std::fs::read_to_string(home.path().join("law-rates.toml")).expect("written");
+    assert!(
+        saved.contains(&format!("source = \"{}/ecb\"", server.url())),
+        "{saved}"
+    );
+    assert!(saved.contains("fetched = \"2026-11-26\""), "{saved}");
+
+    // The notice goes out with the fetched rate, explained.
+    let after = ok(&home, &["dunning", "--dry-run", "--json"]);
+    let plan: serde_json::Value = serde_json::from_str(&after).expect("plan");
+    let dupont = plan["actions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["customer_name"] == "Atelier Dupont"))
+        .expect("Atelier Dupont's notice");
+    let explained = dupont["charges"].to_string();
+    assert!(
+        explained.contains("rate 1.90 % from 2026-07-01"),
+        "{explained}"
+    );
+    // Nothing new the second time; a publisher out of reach is named, and exits 1.
+    assert!(ok(&home, &["law", "update", "ecb-mro", "--url", &ecb]).contains("up to date"));
+    let gone = home.run_env(
+        &[
+            "law",
+            "update",
+            "ecb-mro",
+            "--url",
+            &format!("ecb-mro=http://127.0.0.1:{}/x", closed_port()),
+        ],
+        &[("CREDENCE_NOW", NOW)],
+    );
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(
+        text(&gone.stdout).contains("not updated: European Central Bank: cannot reach"),
+        "{}",
+        text(&gone.stdout)
+    );
+}

@@ -13,6 +13,7 @@ pub mod dunning;
 pub mod errors;
 pub mod find;
 pub mod home;
+pub mod law_rates;
 pub mod lock;
 pub mod monitor;
 pub mod schema;

@@ -14,6 +14,7 @@ mod customers;
 mod demo;
 mod dunning;
 mod jobs;
+mod law;
 mod lookup;
 mod monitor;
 mod plugin;
@@ -117,6 +118,9 @@ enum Command {
     Dispute(arrangements::DisputeArgs),
     /// Record a payment plan: instalments chased on their own due dates.
     PaymentPlan(arrangements::PaymentPlanArgs),
+    /// The statutory packs' reference rates: `law update` fetches them from their publishers.
+    #[command(subcommand)]
+    Law(law::LawCommand),
     /// Credit holds the dunning ladder delivered: list them, or release a customer's.
     #[command(subcommand)]
     Hold(arrangements::HoldCommand),
@@ -252,6 +256,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PaymentPlan(args) => {
             arrangements::payment_plan(&Home::open(&cli.home)?, args).await
         }
+        Command::Law(command) => law::run(&Home::open(&cli.home)?, command).await,
         Command::Hold(command) => arrangements::hold(&Home::open(&cli.home)?, command).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Serve(args) => {

@@ -174,41 +174,65 @@ pub enum RateSource {
     Contract { annual_rate: Decimal },
 }
 
+/// Interest needs a reference rate the table does not have yet: the period it is missing for.
+/// Nothing is charged on a guess; the plan says so and the message waits until a person adds
+/// the rate (`credence law update`, or the policy's `[dunning.reference_rates]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingRate {
+    /// The series' code (`uk-bank-rate`).
+    pub series: String,
+    /// Its name, as users read it.
+    pub name: String,
+    /// The first day of the period without a rate.
+    pub from: NaiveDate,
+}
+
+impl std::fmt::Display for MissingRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the {} for the period from {} is not in the rate table yet: run `credence law update`, or add the published rate under [dunning.reference_rates.{}] in policy.toml",
+            self.name, self.from, self.series
+        )
+    }
+}
+
 impl RateSource {
-    /// The yearly percent for a day, and how it was made.
-    fn rate_on(&self, day: NaiveDate) -> (Decimal, String) {
+    /// The yearly percent for a day, and how it was made; a day after the last period the
+    /// table covers has no rate.
+    fn rate_on(&self, day: NaiveDate) -> Result<(Decimal, String), MissingRate> {
         match self {
             RateSource::Contract { annual_rate } => {
-                (*annual_rate, format!("contractual rate {annual_rate} %"))
+                Ok((*annual_rate, format!("contractual rate {annual_rate} %")))
             }
             RateSource::Statutory { pack, series } => {
                 let found = series.from.iter().rev().find(|(d, _)| *d <= day);
                 match found {
                     Some((from, rate)) => {
                         let period_end = next_period(*from);
-                        let stale = series
-                            .from
-                            .last()
-                            .is_some_and(|(last, _)| last == from && day >= period_end);
-                        let mut basis = format!(
-                            "{} {} % from {from} + {} points ({})",
-                            series.name, rate, pack.margin, pack.code
-                        );
-                        if stale {
-                            basis.push_str(&format!(
-                                "; no rate recorded from {period_end}: the last one is used, add the current one under [dunning.reference_rates.{}]",
-                                pack.reference
-                            ));
+                        let last = series.from.last().is_some_and(|(last, _)| last == from);
+                        if last && day >= period_end {
+                            return Err(MissingRate {
+                                series: pack.reference.clone(),
+                                name: series.name.clone(),
+                                from: period_end,
+                            });
                         }
-                        (*rate + pack.margin, basis)
+                        Ok((
+                            *rate + pack.margin,
+                            format!(
+                                "{} {} % from {from} + {} points ({})",
+                                series.name, rate, pack.margin, pack.code
+                            ),
+                        ))
                     }
-                    None => (
+                    None => Ok((
                         pack.margin,
                         format!(
                             "no {} recorded for {day}: margin only ({} points)",
                             series.name, pack.margin
                         ),
-                    ),
+                    )),
                 }
             }
         }
@@ -240,13 +264,13 @@ pub fn interest(
     first: NaiveDate,
     last: NaiveDate,
     principal: &dyn Fn(NaiveDate) -> Decimal,
-) -> Vec<InterestLine> {
+) -> Result<Vec<InterestLine>, MissingRate> {
     let mut lines: Vec<InterestLine> = Vec::new();
     let basis_days = source.day_basis();
     let mut day = first;
     while day <= last {
         let p = principal(day);
-        let (rate, basis) = source.rate_on(day);
+        let (rate, basis) = source.rate_on(day)?;
         match lines.last_mut() {
             Some(l)
                 if l.principal == p && l.rate == rate && l.basis == basis && p > Decimal::ZERO =>
@@ -276,7 +300,7 @@ pub fn interest(
             l.principal * l.rate / Decimal::ONE_HUNDRED * Decimal::from(l.days) / basis_days,
         );
     }
-    lines
+    Ok(lines)
 }
 
 /// The fixed compensation a pack gives for a debt (in the currency of the pack's tiers).
@@ -327,18 +351,19 @@ mod tests {
             pack: pack("uk").expect("uk"),
             series: uk,
         };
-        let (rate, basis) = source.rate_on(d("2026-02-01"));
+        let (rate, _) = source.rate_on(d("2026-02-01")).expect("a rate");
         assert_eq!(rate, "11.75".parse::<Decimal>().expect("rate"));
-        assert!(!basis.contains("no rate recorded"), "{basis}");
-        let stale = RateSource::Statutory {
+        // The built-in table ends with the period from 2026-01-01: after it, no rate.
+        let built_in = RateSource::Statutory {
             pack: pack("uk").expect("uk"),
             series: series("uk-bank-rate", &BTreeMap::new()),
         };
+        assert!(built_in.rate_on(d("2026-06-30")).is_ok());
+        let missing = built_in.rate_on(d("2026-07-01")).expect_err("no rate yet");
+        assert_eq!(missing.from, d("2026-07-01"));
         assert!(
-            stale
-                .rate_on(d("2026-02-01"))
-                .1
-                .contains("no rate recorded from 2026-01-01")
+            missing.to_string().contains("credence law update"),
+            "{missing}"
         );
     }
 
@@ -360,7 +385,8 @@ mod tests {
         let eur = Currency::parse("EUR").expect("EUR");
         let lines = interest(&source, eur, d("2025-06-21"), d("2025-07-10"), &|_| {
             Decimal::from(1000)
-        });
+        })
+        .expect("rates known");
         assert_eq!(lines.len(), 2);
         assert_eq!(
             (lines[0].days, lines[0].rate),

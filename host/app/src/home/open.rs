@@ -24,9 +24,13 @@ impl Home {
     }
 
     /// The home's policy (`[policy] file` in credence.toml) and where it came from.
+    /// The home's policy, with the reference rates `credence law update` fetched (where the
+    /// policy gives none of its own).
     pub fn policy(&self) -> anyhow::Result<(Policy, String)> {
         let file = self.config()?.policy.file;
-        Ok(crate::credit::load_policy(&self.root().join(file))?)
+        let (mut policy, origin) = crate::credit::load_policy(&self.root().join(file))?;
+        crate::law_rates::merge_into(&mut policy, &crate::law_rates::load(self.root())?);
+        Ok((policy, origin))
     }
 
     /// The plugin runtime for this home, with its configured caps.

@@ -517,6 +517,29 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
     }
     for ((account_index, kind, currency), list) in groups {
         let account = &book.accounts[account_index as usize];
+        // An invoice whose step charges interest for days the rate table does not cover waits
+        // (nothing is charged on a guessed rate).
+        let mut ready = Vec::with_capacity(list.len());
+        for c in list {
+            let terms = (
+                contract(&dunning.contracts, account),
+                pack_of(account, dunning),
+            );
+            let mut ignored = Vec::new();
+            let step = &dunning.steps[c.step];
+            match charge_lines(&context, &c.item, &step.charge, terms, as_of, &mut ignored).1 {
+                Some(missing) => wait(
+                    &mut waiting,
+                    &c.item,
+                    format!("the {} step waits: {missing}", step.code),
+                ),
+                None => ready.push(c),
+            }
+        }
+        let list = ready;
+        if list.is_empty() {
+            continue;
+        }
         let hold_all = |waiting: &mut Vec<Waiting>, reason: &str| {
             for c in &list {
                 wait(waiting, &c.item, reason.to_string());
@@ -618,14 +641,17 @@ fn build(
             step: own.code.clone(),
             discount: None,
         });
-        charges.extend(charge_lines(
-            context,
-            item,
-            &own.charge,
-            (contract, pack),
-            as_of,
-            &mut why,
-        ));
+        charges.extend(
+            charge_lines(
+                context,
+                item,
+                &own.charge,
+                (contract, pack),
+                as_of,
+                &mut why,
+            )
+            .0,
+        );
     }
     let credit: Decimal = if matches!(kind, ActionKind::Email | ActionKind::Letter) {
         list.first()
@@ -717,7 +743,8 @@ fn pack_of(
 }
 
 /// The charges of `kinds` not made yet on an item, up to `through` (inclusive); a reason it
-/// cannot be charged goes to `why`.
+/// cannot be charged goes to `why`; a reference rate the table lacks comes back beside them
+/// (the interest is then left out).
 fn charge_lines(
     context: &Context<'_>,
     item: &Item<'_>,
@@ -725,7 +752,8 @@ fn charge_lines(
     (contract, pack): (Option<&Contract>, Option<&'static law::Pack>),
     through: NaiveDate,
     why: &mut Vec<String>,
-) -> Vec<ChargeLine> {
+) -> (Vec<ChargeLine>, Option<law::MissingRate>) {
+    let mut missing = None;
     let policy = context.policy;
     let currency = item.currency;
     let charged = context
@@ -738,11 +766,11 @@ fn charge_lines(
     let mut charges = Vec::new();
     for charge in kinds {
         match charge {
-            Charge::Interest => {
-                if let Some(line) = interest(item, &charged, contract, pack, policy, through) {
-                    charges.push(line);
-                }
-            }
+            Charge::Interest => match interest(item, &charged, contract, pack, policy, through) {
+                Ok(Some(line)) => charges.push(line),
+                Ok(None) => {}
+                Err(m) => missing = Some(m),
+            },
             Charge::Compensation => match (contract, pack) {
                 (Some(k), _) => {
                     if let Some(fee) = k.fee.filter(|f| !f.is_zero() && !charged.fee) {
@@ -771,7 +799,7 @@ fn charge_lines(
             },
         }
     }
-    charges
+    (charges, missing)
 }
 
 /// The task of lodging a claim with the office-holder for a customer's open invoices in one
@@ -810,14 +838,21 @@ fn claim(
             discount: None,
         });
         if !insolvency.dissolved() {
-            charges.extend(charge_lines(
+            let (lines, missing) = charge_lines(
                 context,
                 item,
                 &[Charge::Interest, Charge::Compensation],
                 (contract, pack),
                 through,
                 &mut why,
-            ));
+            );
+            charges.extend(lines);
+            if let Some(m) = missing {
+                why.push(format!(
+                    "{}: interest up to the opening is not included: {m}",
+                    item.number
+                ));
+            }
         }
     }
     if insolvency.dissolved() {
@@ -897,7 +932,7 @@ fn interest(
     pack: Option<&'static law::Pack>,
     policy: &Policy,
     as_of: NaiveDate,
-) -> Option<ChargeLine> {
+) -> Result<Option<ChargeLine>, law::MissingRate> {
     let source = match (contract, pack) {
         (Some(k), _) => RateSource::Contract {
             annual_rate: k.annual_rate,
@@ -906,16 +941,16 @@ fn interest(
             pack: p,
             series: law::series(&p.reference, &policy.dunning.reference_rates),
         },
-        (None, None) => return None,
+        (None, None) => return Ok(None),
     };
     let first = charged
         .interest_through
         .unwrap_or(item.due)
         .max(item.due)
-        .succ_opt()?;
-    if first > as_of {
-        return None;
-    }
+        .succ_opt();
+    let Some(first) = first.filter(|f| *f <= as_of) else {
+        return Ok(None);
+    };
     let allocations = item.allocations;
     let open = item.outstanding;
     let principal = |day: NaiveDate| -> Decimal {
@@ -925,12 +960,12 @@ fn interest(
             .map(|(_, a)| *a)
             .sum::<Decimal>()
     };
-    let lines = law::interest(&source, item.currency, first, as_of, &principal);
+    let lines = law::interest(&source, item.currency, first, as_of, &principal)?;
     let amount: Decimal = lines.iter().map(|l| l.amount).sum();
     if amount.is_zero() {
-        return None;
+        return Ok(None);
     }
-    Some(ChargeLine {
+    Ok(Some(ChargeLine {
         invoice: item.key.to_string(),
         number: item.number.to_string(),
         kind: ChargeKind::Interest,
@@ -953,7 +988,7 @@ fn interest(
             })
             .collect(),
         lines,
-    })
+    }))
 }
 
 /// The statutory compensation for an item, converted into its currency when the pack fixes it
