@@ -276,6 +276,7 @@ fn dunning(store: &SqliteStore, policy: &Policy, as_of: NaiveDate, book: &facts:
     let inputs = plan::Inputs {
         book,
         states: &states,
+        insurance: &[],
         history: &history,
         disputes: &[],
         plans: &[],

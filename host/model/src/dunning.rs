@@ -226,6 +226,9 @@ pub enum ActionKind {
     /// task, with the deadline where the law gives one). Not a ladder step: the planner opens
     /// it when a report shows the event, and the invoices leave the ordinary ladder.
     Claim,
+    /// Notify the credit insurer (a task with the policy's deadline), opened by the planner
+    /// when the credit evaluation says cover is needed. Not a ladder step.
+    Insurer,
 }
 
 impl ActionKind {
@@ -238,6 +241,7 @@ impl ActionKind {
             ActionKind::Hold => "hold",
             ActionKind::Collections => "collections",
             ActionKind::Claim => "claim",
+            ActionKind::Insurer => "insurer",
         }
     }
 

@@ -34,4 +34,6 @@ pub struct History {
     pub open_actions: HashSet<(String, ActionKind, Currency)>,
     /// Account -> the last day a customer contact (e-mail, letter, call) was delivered.
     pub last_contact: HashMap<String, NaiveDate>,
+    /// Keys of one-off tasks already in the outbox (insurer notifications): never planned twice.
+    pub one_off: HashSet<String>,
 }

@@ -33,6 +33,8 @@ pub(crate) mod history_sql {
         "SELECT account, kind, currency FROM outbox WHERE status <> 'delivered'";
     /// account, last_on
     pub const CONTACTS: &str = "SELECT account, last_on FROM dunning_contacts";
+    /// key (of a one-off task: an insurer notification), whatever its status
+    pub const ONE_OFF: &str = "SELECT key FROM outbox WHERE kind = 'insurer'";
 
     /// The outbox rows (`columns`) of delivered actions of one kind (`parameter`), oldest first.
     pub fn delivered(columns: &str, parameter: &str) -> String {
@@ -108,6 +110,11 @@ impl HistoryRows {
         let currency = Currency::parse(currency).map_err(|e| bad(HISTORY, e))?;
         self.history.open_actions.insert((account, kind, currency));
         Ok(())
+    }
+
+    /// A row of [`history_sql::ONE_OFF`].
+    pub fn one_off(&mut self, key: String) {
+        self.history.one_off.insert(key);
     }
 
     /// A row of [`history_sql::CONTACTS`].

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use credence_model::dunning as action;
 use credence_rules::credit::Policy;
 use credence_rules::dunning::render::{Renderer, Sender};
-use credence_rules::dunning::{Plan, credit_states, plan, render};
+use credence_rules::dunning::{Plan, credit_view, plan, render};
 use credence_store::{Store, StoreError};
 
 /// Why a dunning run could not be planned.
@@ -50,10 +50,11 @@ pub fn plan_actions(
     let history = store.dunning_history()?;
     let disputes = store.disputes()?;
     let plans = store.payment_plans()?;
-    let states = credit_states(&book, policy, as_of);
+    let (states, insurance) = credit_view(&book, policy, as_of);
     let inputs = plan::Inputs {
         book: &book,
         states: &states,
+        insurance: &insurance,
         history: &history,
         disputes: &disputes,
         plans: &plans,

@@ -78,6 +78,9 @@ pub struct InsuranceTask {
     pub deadline: NaiveDate,
     pub overdue: bool,
     pub sentence: String,
+    /// The amount to be covered, in the policy's currency.
+    #[schemars(with = "String")]
+    pub amount: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

@@ -878,7 +878,11 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         // Insurance.
         let ins = &policy.insurance;
         let mut insurance = Vec::new();
-        let mut task = |code: &'static str, subject: String, from: NaiveDate, sentence: String| {
+        let mut task = |code: &'static str,
+                        subject: String,
+                        from: NaiveDate,
+                        amount: Decimal,
+                        sentence: String| {
             let deadline = add_days(from, ins.notify_within_days);
             insurance.push(InsuranceTask {
                 code,
@@ -886,6 +890,7 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
                 deadline,
                 overdue: deadline < as_of,
                 sentence,
+                amount: currency.fixed(amount),
             });
         };
         for (number, issued, payable) in &t.to_insure {
@@ -893,6 +898,7 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
                 "insure-invoice",
                 number.clone(),
                 *issued,
+                *payable,
                 format!(
                     "invoice {number} of {} is above the cover threshold {}",
                     money(*payable, currency),
@@ -907,6 +913,7 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
                 "insure-customer",
                 account.id.clone(),
                 t.oldest_open_issue.unwrap_or(as_of),
+                exposure.total,
                 format!(
                     "exposure {} is above the cover threshold {}",
                     money(exposure.total, currency),
@@ -924,6 +931,7 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
                 account.id.clone(),
                 r.report_date
                     .max(t.oldest_open_issue.unwrap_or(r.report_date)),
+                exposure.total,
                 format!(
                     "rated {rating} by {} with {} open",
                     r.source,

@@ -16,20 +16,34 @@ pub mod render;
 pub use crate::policy::dunning::DunningPolicy;
 pub use plan::Plan;
 
+use crate::credit::decision::InsuranceTask;
 use crate::credit::{CreditState, Policy, facts, rules};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
 /// Each account's credit state (book order), from the credit policy.
 pub fn credit_states(book: &facts::Book, policy: &Policy, as_of: NaiveDate) -> Vec<CreditState> {
+    credit_view(book, policy, as_of).0
+}
+
+/// Each account's credit state and the insurer notifications it needs (book order), from one
+/// evaluation.
+pub fn credit_view(
+    book: &facts::Book,
+    policy: &Policy,
+    as_of: NaiveDate,
+) -> (Vec<CreditState>, Vec<Vec<InsuranceTask>>) {
     let evaluation = rules::evaluate(book, policy, as_of);
-    let by_id: HashMap<&str, CreditState> = evaluation
+    let mut by_id: HashMap<&str, (CreditState, &[InsuranceTask])> = evaluation
         .customers
         .iter()
-        .map(|d| (d.account.as_str(), d.state))
+        .map(|d| (d.account.as_str(), (d.state, d.insurance.as_slice())))
         .collect();
     book.accounts
         .iter()
-        .map(|a| by_id.get(a.id.as_str()).copied().unwrap_or(CreditState::Ok))
-        .collect()
+        .map(|a| match by_id.remove(a.id.as_str()) {
+            Some((state, insurance)) => (state, insurance.to_vec()),
+            None => (CreditState::Ok, Vec::new()),
+        })
+        .unzip()
 }

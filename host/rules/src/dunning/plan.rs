@@ -3,6 +3,7 @@
 //! give the same actions with the same keys, so a run can be replayed or repeated safely.
 
 use super::render::language_for;
+use crate::credit::decision::InsuranceTask;
 use crate::credit::facts::{AccountFacts, Book};
 use crate::credit::rules::{Insolvency, insolvencies};
 use crate::credit::{CreditState, Policy};
@@ -24,6 +25,8 @@ pub struct Inputs<'a> {
     pub book: &'a Book,
     /// Credit state per account (same order as `book.accounts`).
     pub states: &'a [CreditState],
+    /// Insurer notifications each account needs (same order; may be empty).
+    pub insurance: &'a [Vec<InsuranceTask>],
     pub history: &'a History,
     pub disputes: &'a [Dispute],
     pub plans: &'a [PaymentPlan],
@@ -515,6 +518,17 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
         }
         actions.push(claim(&context, account, ins, currency, &items));
     }
+    for (index, tasks) in inputs.insurance.iter().enumerate() {
+        let Some(account) = book.accounts.get(index) else {
+            continue;
+        };
+        for task in tasks {
+            let action = insurer(&context, account, task);
+            if !history.one_off.contains(&action.key) {
+                actions.push(action);
+            }
+        }
+    }
     for ((account_index, kind, currency), list) in groups {
         let account = &book.accounts[account_index as usize];
         // An invoice whose step charges interest for days the rate table does not cover waits
@@ -684,7 +698,9 @@ fn build(
             rep => (Channel::Task, rep.clone()),
         },
         ActionKind::Hold | ActionKind::Collections if inputs.webhook => (Channel::Webhook, None),
-        ActionKind::Hold | ActionKind::Collections | ActionKind::Claim => (Channel::Task, None),
+        ActionKind::Hold | ActionKind::Collections | ActionKind::Claim | ActionKind::Insurer => {
+            (Channel::Task, None)
+        }
     };
     let key = action::key(&account.id, &step.code, kind, currency, &invoices);
     let law = if charges.is_empty() {
@@ -919,6 +935,43 @@ fn claim(
         },
         law,
         deadline,
+        subject: String::new(),
+        body: String::new(),
+    }
+}
+
+/// The task of notifying the credit insurer, with its deadline. Its key names the account, the
+/// kind of cover, what it is for and the deadline, so each notification is planned once.
+fn insurer(context: &Context<'_>, account: &AccountFacts, task: &InsuranceTask) -> Action {
+    let currency = context.policy.currency;
+    let mut why = vec![
+        task.sentence.clone(),
+        format!("notify the credit insurer by {}", task.deadline),
+    ];
+    if task.overdue {
+        why.push("that date has passed: notify the insurer today and say why it is late".into());
+    }
+    let identity = format!("{}:{}:{}", task.code, task.subject, task.deadline);
+    Action {
+        key: action::key(&account.id, &identity, ActionKind::Insurer, currency, &[]),
+        account: account.id.clone(),
+        customer_name: account.name.clone(),
+        kind: ActionKind::Insurer,
+        channel: Channel::Task,
+        step: task.code.to_string(),
+        currency,
+        planned_on: context.as_of,
+        policy_version: context.version.to_string(),
+        language: "en".into(),
+        recipient: None,
+        invoices: Vec::new(),
+        charges: Vec::new(),
+        credit: Decimal::ZERO,
+        total: task.amount,
+        why,
+        template: ActionKind::Insurer.as_str().into(),
+        law: None,
+        deadline: Some(task.deadline),
         subject: String::new(),
         body: String::new(),
     }

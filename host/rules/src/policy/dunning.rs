@@ -204,10 +204,11 @@ impl DunningPolicy {
                     step.code, step.days
                 ));
             }
-            if step.action == ActionKind::Claim {
+            if matches!(step.action, ActionKind::Claim | ActionKind::Insurer) {
                 return Err(format!(
-                    "dunning.steps[{i}] ({}): action \"claim\" is not a ladder step; Credence opens the claim task itself when a credit report shows insolvency proceedings",
-                    step.code
+                    "dunning.steps[{i}] ({}): action \"{}\" is not a ladder step; Credence opens those tasks itself (a claim when a credit report shows insolvency proceedings, an insurer notification when the credit policy's [insurance] says cover is needed)",
+                    step.code,
+                    step.action.as_str()
                 ));
             }
             if matches!(step.action, ActionKind::Email | ActionKind::Letter)

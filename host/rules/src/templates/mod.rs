@@ -14,6 +14,7 @@ pub const INTERNAL_NAMES: &[&str] = &[
     "collections",
     "claim",
     "dissolved",
+    "insurer",
 ];
 
 macro_rules! built_in {
@@ -36,6 +37,7 @@ pub(crate) const INTERNAL_TEMPLATES: &[(&str, &str)] = &[
     ("collections", include_str!("internal/collections.txt")),
     ("claim", include_str!("internal/claim.txt")),
     ("dissolved", include_str!("internal/dissolved.txt")),
+    ("insurer", include_str!("internal/insurer.txt")),
 ];
 
 /// Whether a customer template of that name exists.

@@ -128,6 +128,9 @@ pub fn history(db: &Pg) -> Result<History, StoreError> {
     for r in rows(history_sql::CONTACTS)? {
         h.contact(r.get(0), r.get(1))?;
     }
+    for r in rows(history_sql::ONE_OFF)? {
+        h.one_off(r.get(0));
+    }
     Ok(h.finish())
 }
 

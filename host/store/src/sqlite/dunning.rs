@@ -154,6 +154,10 @@ pub fn history(db: &Connection) -> Result<History, StoreError> {
     each(history_sql::CONTACTS, &mut |r| {
         h.contact(text(r, 0)?, &text(r, 1)?)
     })?;
+    each(history_sql::ONE_OFF, &mut |r| {
+        h.one_off(text(r, 0)?);
+        Ok(())
+    })?;
     Ok(h.finish())
 }
 
