@@ -382,6 +382,11 @@ impl Runner {
                 Sender {
                     company: "Acme Supplies Ltd".into(),
                     payment_instructions: "IBAN DE00 1234 5678 9012 3456 78".into(),
+                    payment_by_language: [(
+                        "fr".to_string(),
+                        "Virement : IBAN DE00 1234 5678 9012 3456 78".to_string(),
+                    )]
+                    .into(),
                 },
                 None,
             )

@@ -419,7 +419,10 @@ fn disputes_and_payment_plans_change_what_the_next_run_plans() {
             "Jonas",
         ],
     );
-    assert!(out.contains("2 instalment(s), EUR 36295 in all"), "{out}");
+    assert!(
+        out.contains("2 instalment(s), EUR 36295.00 in all"),
+        "{out}"
+    );
     let preview = ok(&home, &["dunning", "--dry-run"]);
     assert!(
         !preview

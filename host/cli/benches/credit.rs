@@ -293,6 +293,7 @@ fn dunning(store: &SqliteStore, policy: &Policy, as_of: NaiveDate, book: &facts:
         render::Sender {
             company: "Bench Supplies Ltd".into(),
             payment_instructions: "IBAN FR76 3000 6000 0112 3456 7890 189".into(),
+            payment_by_language: Default::default(),
         },
         None,
     )

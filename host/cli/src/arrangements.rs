@@ -331,7 +331,7 @@ pub async fn payment_plan(home: &Home, args: PaymentPlanArgs) -> anyhow::Result<
         note: args.note,
     };
     let id = store.record_payment_plan(&plan)?;
-    let total: Decimal = plan.instalments.iter().map(|i| i.amount.amount).sum();
+    let total = currency.fixed(plan.instalments.iter().map(|i| i.amount.amount).sum());
     outln!(
         "Payment plan {id} recorded for {}: {} instalment(s), {currency} {total} in all; the invoices it covers leave the ladder and each instalment is chased on its due date.",
         safe(&plan.customer),

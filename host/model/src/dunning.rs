@@ -48,6 +48,23 @@ pub struct ActionInvoice {
     /// An early-payment discount still open: (percent, last day).
     #[schemars(with = "Option<(String, NaiveDate)>")]
     pub discount: Option<(Decimal, NaiveDate)>,
+    /// For an instalment: the payment plan it belongs to (messages name the plan and the
+    /// invoices it covers; an instalment is not an invoice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instalment: Option<InstalmentOf>,
+}
+
+/// An instalment's place in its payment plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InstalmentOf {
+    pub plan: i64,
+    /// Its number (from 1) and the plan's count.
+    pub n: u32,
+    pub count: u32,
+    pub agreed_on: NaiveDate,
+    /// Numbers of the invoices the plan covers (empty: every invoice in its currency issued
+    /// by the day it was agreed).
+    pub invoices: Vec<String>,
 }
 
 /// What a charge is.
@@ -72,10 +89,18 @@ pub struct ChargeLine {
     pub amount: Decimal,
     /// How the amount was made, one line per rate and principal.
     pub explanation: Vec<String>,
+    /// A fixed sum the law sets in its own currency (compensation), before any conversion:
+    /// messages explain the charge from it in their own language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<crate::Money>,
     #[serde(skip)]
     #[schemars(skip)]
     pub lines: Vec<InterestLine>,
 }
+
+/// `Action::law` when the charges rest on terms agreed with the customer (messages say it in
+/// their language).
+pub const AGREED_TERMS: &str = "the terms agreed with you";
 
 /// One action, as planned and as kept in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -101,6 +101,7 @@ pub fn renderer(home: &Home, delivery: DeliveryConfig) -> anyhow::Result<Rendere
         Sender {
             company: delivery.company,
             payment_instructions: delivery.payment_instructions,
+            payment_by_language: delivery.payment_instructions_by_language,
         },
         Some(&home.root().join("templates")),
     )?)

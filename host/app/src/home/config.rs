@@ -39,6 +39,9 @@ sync_minutes = 360      #   and minutes; past any of them the sync stops with wh
 company = "Credit control"
 from = "Credit control <credit-control@localhost>"
 payment_instructions = ""
+# Payment instructions per message language, where the default is not right for it:
+# [delivery.payment_instructions_by_language]
+# fr = "IBAN FR76 ..., BIC ..., en indiquant les numéros de facture"
 # Transient failures (a relay that is down) are retried after retry_after_s seconds of real
 # time, twice as long after each further attempt, until max_attempts:
 # max_attempts = 8
@@ -236,6 +239,9 @@ pub struct DeliveryConfig {
     /// Bank details or a payment link, printed under the totals.
     #[serde(default)]
     pub payment_instructions: String,
+    /// The same per message language (`fr = "..."`), where the default is not right for it.
+    #[serde(default)]
+    pub payment_instructions_by_language: std::collections::BTreeMap<String, String>,
     /// Attempts before an action is marked failed (transient errors are retried with backoff).
     #[serde(default = "default_attempts")]
     pub max_attempts: u32,
@@ -271,6 +277,7 @@ impl Default for DeliveryConfig {
             company: default_company(),
             from: default_from(),
             payment_instructions: String::new(),
+            payment_instructions_by_language: Default::default(),
             max_attempts: default_attempts(),
             retry_after_s: default_retry_after_s(),
             smtp: None,

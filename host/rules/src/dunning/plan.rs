@@ -11,7 +11,7 @@ use crate::law::{self, RateSource};
 use crate::policy::dunning::{ActionKind, Anchor, Charge, Contract, Step};
 use chrono::{Datelike, NaiveDate};
 use credence_model::dunning::{
-    self as action, Action, ActionInvoice, Channel, ChargeKind, ChargeLine,
+    self as action, Action, ActionInvoice, Channel, ChargeKind, ChargeLine, InstalmentOf,
 };
 use credence_model::history::{Charged, History, Level};
 use credence_model::{Currency, Dispute, PaymentPlan};
@@ -64,6 +64,8 @@ struct Item<'a> {
     payable: Decimal,
     outstanding: Decimal,
     allocations: &'a [(NaiveDate, Decimal)],
+    /// For an instalment: its plan.
+    instalment: Option<&'a InstalmentOf>,
 }
 
 /// An item due for a step today.
@@ -185,6 +187,7 @@ struct PlanInstalment {
     due: NaiveDate,
     amount: Decimal,
     open: Decimal,
+    of: InstalmentOf,
 }
 
 /// Instalments of the plans, with the invoices each plan takes off the ladder.
@@ -197,6 +200,20 @@ struct Plans {
 
 fn plans(book: &Book, plans: &[PaymentPlan], as_of: NaiveDate) -> Plans {
     let members = book.members();
+    // Invoice numbers of the keys plans name.
+    let named: HashSet<&str> = plans
+        .iter()
+        .flat_map(|p| p.invoices.iter().map(String::as_str))
+        .collect();
+    let numbers: HashMap<&str, &str> = if named.is_empty() {
+        HashMap::new()
+    } else {
+        book.invoices
+            .iter()
+            .map(|i| (book.key(i), book.number(i)))
+            .filter(|(k, _)| named.contains(k))
+            .collect()
+    };
     let mut out = Plans {
         instalments: Vec::new(),
         covered_keys: HashSet::new(),
@@ -239,6 +256,21 @@ fn plans(book: &Book, plans: &[PaymentPlan], as_of: NaiveDate) -> Plans {
                 due: i.due,
                 amount: i.amount.amount,
                 open: i.amount.amount - settled,
+                of: InstalmentOf {
+                    plan: plan.id,
+                    n: n as u32 + 1,
+                    count: count as u32,
+                    agreed_on: plan.agreed_on,
+                    invoices: plan
+                        .invoices
+                        .iter()
+                        .map(|k| {
+                            numbers
+                                .get(k.as_str())
+                                .map_or_else(|| k.clone(), |n| (*n).to_string())
+                        })
+                        .collect(),
+                },
             });
         }
     }
@@ -331,6 +363,7 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
             payable: i.payable,
             outstanding: i.outstanding,
             allocations: book.allocations(i),
+            instalment: None,
         })
         .chain(plans.instalments.iter().map(|i| Item {
             key: &i.key,
@@ -342,6 +375,7 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
             payable: i.amount,
             outstanding: i.open,
             allocations: &[],
+            instalment: Some(&i.of),
         }));
 
     for item in items {
@@ -654,6 +688,7 @@ fn build(
             outstanding: item.outstanding,
             step: own.code.clone(),
             discount: None,
+            instalment: item.instalment.cloned(),
         });
         charges.extend(
             charge_lines(
@@ -707,7 +742,7 @@ fn build(
         None
     } else {
         match (contract, pack) {
-            (Some(_), _) => Some("the terms agreed with you".to_string()),
+            (Some(_), _) => Some(action::AGREED_TERMS.to_string()),
             (None, Some(p)) => Some(p.cite.clone()),
             (None, None) => None,
         }
@@ -801,6 +836,7 @@ fn charge_lines(
                                 "fee agreed with the customer: {}",
                                 money(fee, currency)
                             )],
+                            fixed: None,
                             lines: Vec::new(),
                         });
                     }
@@ -852,6 +888,7 @@ fn claim(
             outstanding: item.outstanding,
             step: CLAIM_STEP.to_string(),
             discount: None,
+            instalment: None,
         });
         if !insolvency.dissolved() {
             let (lines, missing) = charge_lines(
@@ -900,7 +937,7 @@ fn claim(
         None
     } else {
         match (contract, pack) {
-            (Some(_), _) => Some("the terms agreed with you".to_string()),
+            (Some(_), _) => Some(action::AGREED_TERMS.to_string()),
             (None, Some(p)) => Some(p.cite.clone()),
             (None, None) => None,
         }
@@ -1040,6 +1077,7 @@ fn interest(
                 )
             })
             .collect(),
+        fixed: None,
         lines,
     }))
 }
@@ -1099,6 +1137,10 @@ fn compensation(pack: &law::Pack, item: &Item<'_>, policy: &Policy) -> Result<Ch
         to: None,
         amount: item.currency.fixed(amount),
         explanation: vec![how],
+        fixed: Some(credence_model::Money {
+            amount: tier.amount,
+            currency: tier.currency,
+        }),
         lines: Vec::new(),
     })
 }

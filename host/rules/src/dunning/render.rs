@@ -32,6 +32,18 @@ pub struct Sender {
     pub company: String,
     /// Bank details or a payment link, printed under the totals.
     pub payment_instructions: String,
+    /// Payment instructions per message language (`[delivery.payment_instructions_by_language]`),
+    /// over the default.
+    pub payment_by_language: std::collections::BTreeMap<String, String>,
+}
+
+impl Sender {
+    /// The payment instructions for a message in `language`.
+    pub fn payment_for(&self, language: &str) -> &str {
+        self.payment_by_language
+            .get(language)
+            .map_or(&self.payment_instructions, String::as_str)
+    }
 }
 
 /// The compiled templates.
@@ -141,6 +153,9 @@ struct InvoiceCtx {
     outstanding: String,
     discount: Option<String>,
     discount_until: Option<String>,
+    /// For an instalment: what it is, in the message's language ("Instalment 1/2 of payment
+    /// plan 3 of 1 Dec 2026 (invoices F-1, F-2)"), written in place of "Invoice N of DATE".
+    plan: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -176,8 +191,12 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
     Ctx {
         customer: &action.customer_name,
         company: &sender.company,
-        payment: &sender.payment_instructions,
-        law,
+        payment: sender.payment_for(language),
+        law: if law == credence_model::dunning::AGREED_TERMS {
+            agreed_terms(language)
+        } else {
+            law
+        },
         numbers: action
             .invoices
             .iter()
@@ -202,6 +221,10 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
                 outstanding: money(i.outstanding),
                 discount: i.discount.map(|(p, _)| format!("{} %", p.normalize())),
                 discount_until: i.discount.map(|(_, d)| date(d)),
+                plan: i
+                    .instalment
+                    .as_ref()
+                    .map(|p| instalment_text(p, &date(p.agreed_on), language)),
             })
             .collect(),
         charges: action
@@ -225,7 +248,23 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
                             format_number(l.amount, action.currency, language)
                         )
                     })
-                    .chain(c.explanation.iter().filter(|_| c.lines.is_empty()).cloned())
+                    .chain(match (c.kind, &c.fixed) {
+                        // Built from figures, in the message's language (no English fragments).
+                        (_, _) if !c.lines.is_empty() => None,
+                        (ChargeKind::Compensation, Some(f)) if f.currency == action.currency => {
+                            Some(format!(
+                                "{} ({law})",
+                                format_money(f.amount, f.currency, language)
+                            ))
+                        }
+                        (ChargeKind::Compensation, Some(f)) => Some(format!(
+                            "{} ({law}) = {}",
+                            format_money(f.amount, f.currency, language),
+                            money(c.amount)
+                        )),
+                        // A fee: its label says what it is.
+                        _ => None,
+                    })
                     .collect(),
             })
             .collect(),
@@ -238,6 +277,64 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
         overdue: action.invoices.iter().any(|i| i.days_overdue > 0),
         why: &action.why,
         deadline: action.deadline.map(date),
+    }
+}
+
+/// "The terms agreed with you", as each final notice's sentence needs it.
+fn agreed_terms(language: &str) -> &'static str {
+    match language {
+        "fr" => "l'accord conclu avec vous",
+        "de" => "der mit Ihnen getroffenen Vereinbarung",
+        "el" => "τη συμφωνία μας",
+        "lv" => "mūsu vienošanos",
+        "cs" => "naší dohody",
+        "ro" => "acordul încheiat cu dumneavoastră",
+        _ => credence_model::dunning::AGREED_TERMS,
+    }
+}
+
+/// An instalment as a message names it.
+fn instalment_text(
+    p: &credence_model::dunning::InstalmentOf,
+    agreed: &str,
+    language: &str,
+) -> String {
+    let (n, count, id) = (p.n, p.count, p.plan);
+    let list = p.invoices.join(", ");
+    let (head, covers) = match language {
+        "fr" => (
+            format!("Échéance {n}/{count} de l'échéancier n° {id} du {agreed}"),
+            "factures",
+        ),
+        "de" => (
+            format!("Rate {n}/{count} der Ratenzahlungsvereinbarung Nr. {id} vom {agreed}"),
+            "Rechnungen",
+        ),
+        "el" => (
+            format!("Δόση {n}/{count} του διακανονισμού αρ. {id} της {agreed}"),
+            "τιμολόγια",
+        ),
+        "lv" => (
+            format!("Maksājuma grafika Nr. {id} ({agreed}) {n}./{count} maksājums"),
+            "rēķini",
+        ),
+        "cs" => (
+            format!("Splátka {n}/{count} splátkového kalendáře č. {id} ze dne {agreed}"),
+            "faktury",
+        ),
+        "ro" => (
+            format!("Rata {n}/{count} din planul de plată nr. {id} din {agreed}"),
+            "facturile",
+        ),
+        _ => (
+            format!("Instalment {n}/{count} of payment plan {id} of {agreed}"),
+            "invoices",
+        ),
+    };
+    if list.is_empty() {
+        head
+    } else {
+        format!("{head} ({covers} {list})")
     }
 }
 
