@@ -425,6 +425,7 @@ fn run_case(path: &Path, backend: Backend) -> Vec<String> {
                 recorded_on: p.recorded_on,
                 by: p.by.clone(),
                 note: None,
+                invoices: Vec::new(),
             })
             .expect("promise");
     }

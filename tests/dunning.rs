@@ -175,6 +175,9 @@ struct CreditNoteEvent {
 #[serde(deny_unknown_fields)]
 struct PromiseEvent {
     customer: String,
+    /// The invoices it names (none: every invoice in its currency issued by then).
+    #[serde(default)]
+    invoices: Vec<String>,
     amount: Decimal,
     #[serde(default = "eur")]
     currency: String,
@@ -557,6 +560,7 @@ impl Runner {
                     recorded_on: e.on,
                     by: "case".into(),
                     note: None,
+                    invoices: p.invoices.iter().map(|i| format!("{BOOKS}/{i}")).collect(),
                 })
                 .expect("promise");
         }

@@ -52,6 +52,10 @@ pub struct PromiseArgs {
     recorded_on: Option<NaiveDate>,
     #[arg(long)]
     note: Option<String>,
+    /// An invoice it covers (number or CONNECTION/REMOTE-ID), once per invoice; none: every
+    /// invoice of the customer in the currency, issued by the day it was made.
+    #[arg(long = "invoice")]
+    invoices: Vec<String>,
 }
 
 pub(super) fn evaluation(home: &Home, as_of: Option<NaiveDate>) -> anyhow::Result<Evaluation> {
@@ -265,6 +269,11 @@ pub async fn promise(home: &Home, args: PromiseArgs) -> anyhow::Result<ExitCode>
         recorded_on,
         by: args.taken_by,
         note: args.note,
+        invoices: args
+            .invoices
+            .iter()
+            .map(|i| credence_app::find::invoice(store.as_ref(), i).map(|(key, _)| key))
+            .collect::<anyhow::Result<_>>()?,
     };
     let n = store
         .record_promise(&promise)

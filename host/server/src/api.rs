@@ -390,6 +390,9 @@ struct PromiseBody {
     by_date: NaiveDate,
     taken_by: String,
     note: Option<String>,
+    /// Invoice numbers or keys it covers (none: every invoice in its currency).
+    #[serde(default)]
+    invoices: Vec<String>,
 }
 
 fn today() -> Result<NaiveDate, ApiError> {
@@ -417,11 +420,19 @@ async fn promise(
         recorded_on: today()?,
         by: body.taken_by,
         note: body.note,
+        invoices: Vec::new(),
     };
+    let named = body.invoices;
     let id = service
         .pool
         .run(move |s| {
+            let mut promise = promise;
             credence_app::find::customer(s, &promise.customer)?;
+            for wanted in &named {
+                promise
+                    .invoices
+                    .push(credence_app::find::invoice(s, wanted)?.0);
+            }
             Ok(s.record_promise(&promise)?)
         })
         .await

@@ -76,3 +76,13 @@ pub fn date(context: &'static str, text: &str) -> Result<chrono::NaiveDate, Stor
     text.parse()
         .map_err(|e| bad(context, format!("{text:?} is not a date: {e}")))
 }
+
+/// A list of record keys as a column stores it (a JSON array).
+pub(crate) fn keys(keys: &[String]) -> String {
+    serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())
+}
+
+/// A list of record keys from its column.
+pub(crate) fn parse_keys(context: &'static str, text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| bad(context, format!("a list of keys {text:?}: {e}")))
+}

@@ -267,6 +267,19 @@ impl Book {
     /// it was made up to `until` (inclusive).
     pub fn paid_towards(&self, p: &PromiseFact, until: NaiveDate) -> Decimal {
         let promise = &p.promise;
+        if !promise.invoices.is_empty() {
+            // What was allocated to the invoices it names, in the window.
+            return self
+                .invoices
+                .iter()
+                .filter(|i| {
+                    i.account == p.account && promise.invoices.iter().any(|k| k == self.key(i))
+                })
+                .flat_map(|i| self.allocations(i))
+                .filter(|(day, _)| *day >= promise.recorded_on && *day <= until)
+                .map(|(_, amount)| *amount)
+                .sum();
+        }
         self.payments
             .iter()
             .filter(|pay| {

@@ -611,10 +611,15 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         if days(promise.promised_for, as_of) <= window {
             broken[p.account as usize] += 1;
         }
-        let still_open = book
-            .invoices
-            .iter()
-            .any(|i| i.account == p.account && i.is_open() && i.issue <= promise.promised_for);
+        let still_open = book.invoices.iter().any(|i| {
+            i.account == p.account
+                && i.is_open()
+                && if promise.invoices.is_empty() {
+                    i.issue <= promise.promised_for
+                } else {
+                    promise.invoices.iter().any(|k| k == book.key(i))
+                }
+        });
         if still_open {
             unsettled[p.account as usize] = Some(format!(
                 "promised {} by {} ({} paid by then) and invoices from before are still unpaid",

@@ -137,12 +137,26 @@ enum PromiseStanding {
     },
 }
 
-/// Promises per account: which invoices (currency, issued by the day it was made) they cover
-/// and where they stand.
-fn promises(
-    book: &Book,
-    as_of: NaiveDate,
-) -> HashMap<u32, Vec<(Currency, NaiveDate, PromiseStanding)>> {
+/// Which invoices a promise covers: those it names, else every one in its currency issued by
+/// the day it was made.
+struct Covers<'a> {
+    currency: Currency,
+    recorded_on: NaiveDate,
+    keys: &'a [String],
+}
+
+impl Covers<'_> {
+    fn covers(&self, item: &Item<'_>) -> bool {
+        if self.keys.is_empty() {
+            item.currency == self.currency && item.issue <= self.recorded_on
+        } else {
+            self.keys.iter().any(|k| k == item.key)
+        }
+    }
+}
+
+/// Promises per account: which invoices they cover and where they stand.
+fn promises(book: &Book, as_of: NaiveDate) -> HashMap<u32, Vec<(Covers<'_>, PromiseStanding)>> {
     let mut out: HashMap<u32, Vec<_>> = HashMap::new();
     for p in &book.promises {
         let promise = &p.promise;
@@ -167,8 +181,11 @@ fn promises(
             }
         };
         out.entry(p.account).or_default().push((
-            promise.amount.currency,
-            promise.recorded_on,
+            Covers {
+                currency: promise.amount.currency,
+                recorded_on: promise.recorded_on,
+                keys: &promise.invoices,
+            },
             standing,
         ));
     }
@@ -437,8 +454,8 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
         let mut escalate = None;
         if let Some(list) = promised.get(&item.account) {
             let mut paused = None;
-            for (currency, recorded_on, standing) in list {
-                if *currency != item.currency || item.issue > *recorded_on {
+            for (covers, standing) in list {
+                if !covers.covers(&item) {
                     continue;
                 }
                 match standing {

@@ -9,3 +9,5 @@ CREATE TABLE hold_releases (
 -- notes. Rows written before this migration count as stated.
 ALTER TABLE document_facts ADD COLUMN stated BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE document_facts ADD COLUMN preceding TEXT;
+-- The invoices a promise to pay names (a JSON array of keys; empty: all of its currency).
+ALTER TABLE promises ADD COLUMN invoices TEXT NOT NULL DEFAULT '[]';

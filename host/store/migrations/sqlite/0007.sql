@@ -9,3 +9,5 @@ CREATE TABLE hold_releases (
 -- notes. The projection is rebuilt from the history after this migration.
 ALTER TABLE document_facts ADD COLUMN stated INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE document_facts ADD COLUMN preceding TEXT;
+-- The invoices a promise to pay names (a JSON array of keys; empty: all of its currency).
+ALTER TABLE promises ADD COLUMN invoices TEXT NOT NULL DEFAULT '[]';

@@ -593,8 +593,8 @@ impl ArrangementStore for PostgresStore {
         Ok(self
             .client()
             .query_one(
-                "INSERT INTO promises (customer, amount, currency, promised_for, recorded_on, taken_by, note)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO promises (customer, amount, currency, promised_for, recorded_on, taken_by, note, invoices)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 &[
                     &promise.customer,
                     &promise.amount.amount.to_string(),
@@ -603,6 +603,7 @@ impl ArrangementStore for PostgresStore {
                     &promise.recorded_on.to_string(),
                     &promise.by,
                     &promise.note,
+                    &crate::codec::keys(&promise.invoices),
                 ],
             )
             .map_err(query("recording a promise"))?
@@ -618,7 +619,7 @@ impl ArrangementStore for PostgresStore {
         let rows = self
             .client()
             .query(
-                "SELECT customer, amount, currency, promised_for, recorded_on, taken_by, note
+                "SELECT customer, amount, currency, promised_for, recorded_on, taken_by, note, invoices
                  FROM promises ORDER BY id",
                 &[],
             )
@@ -643,6 +644,7 @@ impl ArrangementStore for PostgresStore {
                     recorded_on: date(4)?,
                     by: r.get(5),
                     note: r.get(6),
+                    invoices: crate::codec::parse_keys(CONTEXT, r.get(7))?,
                 })
             })
             .collect()

@@ -670,8 +670,8 @@ impl ArrangementStore for SqliteStore {
     fn record_promise(&mut self, promise: &Promise) -> Result<i64, StoreError> {
         self.db
             .execute(
-                "INSERT INTO promises (customer, amount, currency, promised_for, recorded_on, by, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO promises (customer, amount, currency, promised_for, recorded_on, by, note, invoices)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     promise.customer,
                     promise.amount.amount.to_string(),
@@ -680,6 +680,7 @@ impl ArrangementStore for SqliteStore {
                     promise.recorded_on.to_string(),
                     promise.by,
                     promise.note,
+                    crate::codec::keys(&promise.invoices),
                 ],
             )
             .map_err(query("recording a promise"))?;
@@ -718,7 +719,7 @@ impl ArrangementStore for SqliteStore {
         let mut stmt = self
             .db
             .prepare_cached(
-                "SELECT customer, amount, currency, promised_for, recorded_on, by, note
+                "SELECT customer, amount, currency, promised_for, recorded_on, by, note, invoices
                  FROM promises ORDER BY id",
             )
             .map_err(query("reading promises"))?;
@@ -732,6 +733,7 @@ impl ArrangementStore for SqliteStore {
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
                 ))
             })
             .map_err(query("reading promises"))?;
@@ -741,7 +743,7 @@ impl ArrangementStore for SqliteStore {
         };
         let mut out = Vec::new();
         for row in rows {
-            let (customer, amount, currency, promised_for, recorded_on, by, note) =
+            let (customer, amount, currency, promised_for, recorded_on, by, note, invoices) =
                 row.map_err(query("reading promises"))?;
             let date = |t: &str| {
                 t.parse::<chrono::NaiveDate>()
@@ -759,6 +761,7 @@ impl ArrangementStore for SqliteStore {
                 customer,
                 by,
                 note,
+                invoices: crate::codec::parse_keys("reading promises", &invoices)?,
             });
         }
         Ok(out)
@@ -991,7 +994,7 @@ pub(super) mod tests {
              DROP TABLE disputes; DROP TABLE payment_plans; DROP TABLE outbox;
              DROP TABLE outbox_invoices; DROP TABLE dunning_levels;
              DROP TABLE dunning_charges; DROP TABLE dunning_contacts; DROP TABLE schedule;
-             DROP TABLE hold_releases;
+             DROP TABLE hold_releases; ALTER TABLE promises DROP COLUMN invoices;
              PRAGMA user_version = 2;",
         )
         .expect("downgrade");
