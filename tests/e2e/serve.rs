@@ -330,7 +330,9 @@ fn the_service_syncs_evaluates_and_delivers_on_its_own_and_refuses_strangers() {
                 assert_eq!(status, 403, "{method} {path} read-only: {body}");
             } else {
                 let (status, body) = serve.request(&method, &concrete, Some(READER), None);
-                assert_eq!(status, 200, "{method} {path}: {body}");
+                // A read of one thing by key: the reader gets in; "nothing" is not found.
+                let expected = if path.contains("{key}") { 404 } else { 200 };
+                assert_eq!(status, expected, "{method} {path}: {body}");
             }
             checked += 1;
         }
@@ -630,6 +632,36 @@ fn two_instances_share_the_work_and_one_killed_mid_sync_loses_and_duplicates_not
         .count();
     let letters = std::fs::read_dir(home.path().join("letters")).map_or(0, |d| d.count());
     assert_eq!(letters, letter_actions, "one letter per letter action");
+
+    // The letters live in the shared store too: another home on the same database (another
+    // machine, without the filed copies) gives each one's text, the same as the file.
+    let other = TestHome::new();
+    configure(&other, &schema, exchange.port, 3);
+    let letter = outbox
+        .iter()
+        .find(|e| e.action.channel.as_str() == "letter")
+        .expect("a letter");
+    let filed = std::fs::read_dir(home.path().join("letters"))
+        .expect("letters")
+        .filter_map(Result::ok)
+        .find(|f| f.file_name().to_string_lossy().contains(&letter.action.key))
+        .expect("its file");
+    let text = std::fs::read_to_string(filed.path()).expect("letter file");
+    let printed = other.ok(&["letters", &letter.action.key[..20]]);
+    assert_eq!(printed.trim_end(), text.trim_end());
+    assert!(!other.path().join("letters").exists());
+    let listed = other.ok(&["letters"]);
+    assert!(listed.contains(&letter.action.key), "{listed}");
+    let (status, body) = b.request(
+        "GET",
+        &format!("/api/v1/letters/{}", letter.action.key),
+        Some(READER),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.trim_end(), text.trim_end());
+    let (status, _) = b.request("GET", "/api/v1/letters/no-such-letter", Some(READER), None);
+    assert_eq!(status, 404);
 }
 
 impl Serve {

@@ -439,3 +439,47 @@ pub async fn hold(home: &Home, command: HoldCommand) -> anyhow::Result<ExitCode>
         }
     }
 }
+
+/// `credence letters [KEY]`: the letters delivered, from the store's outbox (whichever instance
+/// filed them), or one letter's text.
+pub async fn letters(home: &Home, key: Option<String>, as_json: bool) -> anyhow::Result<ExitCode> {
+    let store = home.open_store()?;
+    if let Some(key) = key {
+        let entry = credence_app::dunning::deliver::find_letter(store.as_ref(), &key)?;
+        if as_json {
+            json(&entry)?;
+        } else {
+            // Line by line: outside text is made safe for a terminal, its line breaks kept.
+            for line in credence_app::dunning::deliver::letter_text(&entry.action).lines() {
+                outln!("{}", safe(line));
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut letters: Vec<_> = store
+        .outbox(Some(Status::Delivered))?
+        .into_iter()
+        .filter(|e| e.action.channel == Channel::Letter)
+        .collect();
+    letters.sort_by(|a, b| a.delivered_at.cmp(&b.delivered_at));
+    if as_json {
+        json(&letters)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = letters
+        .iter()
+        .map(|e| {
+            vec![
+                e.action.key.clone(),
+                e.delivered_at.clone().unwrap_or_default(),
+                e.action.customer_name.clone(),
+                e.action.subject.clone(),
+            ]
+        })
+        .collect();
+    out!(
+        "{}",
+        table(&["key", "delivered", "customer", "subject"], &rows)
+    );
+    Ok(ExitCode::SUCCESS)
+}

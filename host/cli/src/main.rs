@@ -121,6 +121,13 @@ enum Command {
     /// The statutory packs' reference rates: `law update` fetches them from their publishers.
     #[command(subcommand)]
     Law(law::LawCommand),
+    /// Letters delivered (from the shared store, whichever instance filed them), or one's text.
+    Letters {
+        /// A letter's key (or a unique beginning of it): print its text.
+        key: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Credit holds the dunning ladder delivered: list them, or release a customer's.
     #[command(subcommand)]
     Hold(arrangements::HoldCommand),
@@ -257,6 +264,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             arrangements::payment_plan(&Home::open(&cli.home)?, args).await
         }
         Command::Law(command) => law::run(&Home::open(&cli.home)?, command).await,
+        Command::Letters { key, json } => {
+            arrangements::letters(&Home::open(&cli.home)?, key, json).await
+        }
         Command::Hold(command) => arrangements::hold(&Home::open(&cli.home)?, command).await,
         Command::Lookup(args) => lookup::run(&Home::open(&cli.home)?, args).await,
         Command::Serve(args) => {

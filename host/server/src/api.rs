@@ -104,6 +104,7 @@ pub fn router(service: Arc<Service>) -> axum::Router {
         .route("/api/v1/invoices", get(invoices))
         .route("/api/v1/actions", get(actions))
         .route("/api/v1/tasks", get(tasks))
+        .route("/api/v1/letters/{key}", get(letter))
         .route("/api/v1/tasks/{key}/complete", post(complete_task))
         .route("/api/v1/tasks/{key}/snooze", post(snooze_task))
         .route("/api/v1/promises", post(promise))
@@ -309,6 +310,23 @@ async fn actions(
     };
     let list = service.pool.run(move |s| Ok(s.outbox(status)?)).await?;
     Ok(Json(json!({ "actions": list })))
+}
+
+/// A delivered letter's text, from the shared store (any instance gives it).
+async fn letter(State(service): Shared, Path(key): Path<String>) -> Result<Response, ApiError> {
+    let entry = service
+        .pool
+        .run(move |s| credence_app::dunning::deliver::find_letter(s, &key))
+        .await
+        .map_err(not_found_or_500)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        credence_app::dunning::deliver::letter_text(&entry.action),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -100,6 +100,13 @@ fn table() -> Vec<Route> {
         ),
         r(
             "get",
+            "/api/v1/letters/{key}",
+            Access::Read,
+            "A delivered letter's text (key or a unique prefix), as filed for printing, from the shared store.",
+            None,
+        ),
+        r(
+            "get",
             "/api/v1/tasks",
             Access::Read,
             "Calls and other tasks for people, open and snoozed (query: all=true for done ones too).",

@@ -166,6 +166,8 @@ impl Channels {
         }
     }
 
+    /// A letter is filed in this instance's `letters/` for printing; its text stays in the
+    /// shared store's outbox, so any instance can give it again ([`letter_text`]).
     fn letter(&self, action: &Action) -> Result<String, DeliveryError> {
         let io = |e: std::io::Error| {
             DeliveryError::Transient(format!("cannot write to {}: {e}", self.letters.display()))
@@ -175,11 +177,7 @@ impl Channels {
             .letters
             .join(format!("{}-{}.txt", action.planned_on, action.key));
         let tmp = path.with_extension("tmp");
-        let text = format!(
-            "{}\n\n{}\n\n{}",
-            action.customer_name, action.subject, action.body
-        );
-        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::write(&tmp, letter_text(action)).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
         Ok(format!("letter {}", path.display()))
     }
@@ -341,4 +339,38 @@ pub async fn run(
         }
     }
     Ok(report)
+}
+
+/// The text of a letter action, as filed for printing: the same from the outbox of the shared
+/// store on any instance (`credence letters KEY`, `GET /api/v1/letters/{key}`).
+pub fn letter_text(action: &Action) -> String {
+    format!(
+        "{}\n\n{}\n\n{}",
+        action.customer_name, action.subject, action.body
+    )
+}
+
+/// The delivered letter whose key is `key` or starts with it, from the store's outbox.
+pub fn find_letter(
+    store: &dyn credence_store::Store,
+    key: &str,
+) -> anyhow::Result<credence_model::dunning::OutboxEntry> {
+    let mut found: Vec<_> = store
+        .delivered(credence_model::dunning::ActionKind::Email)?
+        .into_iter()
+        .chain(store.delivered(credence_model::dunning::ActionKind::Letter)?)
+        .filter(|e| e.action.channel == credence_model::dunning::Channel::Letter)
+        .filter(|e| e.action.key.starts_with(key))
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(crate::errors::NotFound(format!(
+            "no delivered letter {key:?}: see `credence letters` for the keys"
+        ))
+        .into()),
+        n => Err(crate::errors::NotFound(format!(
+            "{key:?} matches {n} letters: give more of the key"
+        ))
+        .into()),
+    }
 }
