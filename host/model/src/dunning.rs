@@ -48,6 +48,9 @@ pub struct ActionInvoice {
     /// An early-payment discount still open: (percent, last day).
     #[schemars(with = "Option<(String, NaiveDate)>")]
     pub discount: Option<(Decimal, NaiveDate)>,
+    /// For an invoice paid late (a late-payment claim): the day it was paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_on: Option<NaiveDate>,
     /// For an instalment: the payment plan it belongs to (messages name the plan and the
     /// invoices it covers; an instalment is not an invoice).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -650,6 +650,10 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
             hold_all(&mut waiting, "settled by credit on account");
         }
     }
+    // After the ladder: a claim for late payment never competes with a reminder.
+    if dunning.late_payment.claim {
+        late_payments(&context, &mut actions, &mut waiting);
+    }
     Plan {
         as_of,
         policy_version: version,
@@ -705,6 +709,7 @@ fn build(
             outstanding: item.outstanding,
             step: own.code.clone(),
             discount: None,
+            paid_on: None,
             instalment: item.instalment.cloned(),
         });
         charges.extend(
@@ -905,6 +910,7 @@ fn claim(
             outstanding: item.outstanding,
             step: CLAIM_STEP.to_string(),
             discount: None,
+            paid_on: None,
             instalment: None,
         });
         if !insolvency.dissolved() {
@@ -992,6 +998,177 @@ fn claim(
         subject: String::new(),
         body: String::new(),
     }
+}
+
+/// The step (and template) of a message claiming interest and compensation on invoices paid late.
+pub const LATE_PAYMENT_STEP: &str = "late-payment";
+
+/// One message per customer and currency claiming what invoices paid late (within the policy's
+/// window) still owe: interest up to the day of payment and the compensation, each charged once.
+/// Planned only when no other message reaches the customer today and the contact gap allows.
+fn late_payments(context: &Context<'_>, actions: &mut Vec<Action>, waiting: &mut Vec<Waiting>) {
+    let Context {
+        inputs,
+        policy,
+        as_of,
+        ..
+    } = *context;
+    let (book, history, dunning) = (inputs.book, inputs.history, &policy.dunning);
+    let window = i64::from(dunning.late_payment.within_days);
+    let mut groups: BTreeMap<(u32, Currency), Vec<(Item<'_>, NaiveDate)>> = BTreeMap::new();
+    for inv in &book.invoices {
+        let Some(paid) = inv.paid_on else { continue };
+        if paid <= inv.due || days(paid, as_of) > window || paid > as_of {
+            continue;
+        }
+        let item = Item {
+            key: book.key(inv),
+            number: book.number(inv),
+            account: inv.account,
+            currency: inv.currency,
+            issue: inv.issue,
+            due: inv.due,
+            payable: inv.payable,
+            outstanding: Decimal::ZERO,
+            allocations: book.allocations(inv),
+            instalment: None,
+        };
+        if history.in_flight.contains(item.key) {
+            continue;
+        }
+        groups
+            .entry((inv.account, inv.currency))
+            .or_default()
+            .push((item, paid));
+    }
+    let contacted: HashSet<&str> = actions
+        .iter()
+        .filter(|a| a.kind.contacts_customer())
+        .map(|a| a.account.as_str())
+        .collect();
+    let mut planned = Vec::new();
+    for ((account_index, currency), items) in groups {
+        let account = &book.accounts[account_index as usize];
+        let contract = contract(&dunning.contracts, account);
+        let pack = pack_of(account, dunning);
+        let mut why = Vec::new();
+        let mut invoices = Vec::new();
+        let mut charges = Vec::new();
+        for (item, paid) in &items {
+            let (lines, missing) = charge_lines(
+                context,
+                item,
+                &[Charge::Interest, Charge::Compensation],
+                (contract, pack),
+                *paid,
+                &mut why,
+            );
+            if let Some(m) = missing {
+                waiting.push(Waiting {
+                    account: account.id.clone(),
+                    customer_name: account.name.clone(),
+                    invoice: item.number.to_string(),
+                    reason: format!("the late-payment claim waits: {m}"),
+                });
+                continue;
+            }
+            if lines.is_empty() {
+                continue; // Charged in full already.
+            }
+            why.push(format!(
+                "{}: paid on {paid}, {} days after its due date {}",
+                item.number,
+                days(item.due, *paid),
+                item.due
+            ));
+            invoices.push(ActionInvoice {
+                key: item.key.to_string(),
+                number: item.number.to_string(),
+                issue: item.issue,
+                due: item.due,
+                days_overdue: days(item.due, *paid),
+                outstanding: Decimal::ZERO,
+                step: LATE_PAYMENT_STEP.to_string(),
+                discount: None,
+                paid_on: Some(*paid),
+                instalment: None,
+            });
+            charges.extend(lines);
+        }
+        let total: Decimal = charges.iter().map(|c| c.amount).sum();
+        if invoices.is_empty() || total < dunning.tolerance(currency).max(currency.minor_unit()) {
+            continue;
+        }
+        let reason = if contacted.contains(account.id.as_str()) {
+            Some("another message reaches the customer today".to_string())
+        } else {
+            history
+                .last_contact
+                .get(&account.id)
+                .filter(|last| days(**last, as_of) < i64::from(dunning.min_gap_days))
+                .map(|last| {
+                    format!(
+                        "last contact on {last}; the policy keeps {} days between contacts",
+                        dunning.min_gap_days
+                    )
+                })
+        };
+        if let Some(reason) = reason {
+            for i in &invoices {
+                waiting.push(Waiting {
+                    account: account.id.clone(),
+                    customer_name: account.name.clone(),
+                    invoice: i.number.clone(),
+                    reason: format!("the late-payment claim waits: {reason}"),
+                });
+            }
+            continue;
+        }
+        let (channel, recipient) = match &account.contact.email {
+            Some(email) => (Channel::Email, Some(email.clone())),
+            None => {
+                why.push("no e-mail address on the customer record: sent as a letter".into());
+                (Channel::Letter, None)
+            }
+        };
+        planned.push(Action {
+            key: action::key(
+                &account.id,
+                LATE_PAYMENT_STEP,
+                ActionKind::Email,
+                currency,
+                &invoices,
+            ),
+            account: account.id.clone(),
+            customer_name: account.name.clone(),
+            kind: ActionKind::Email,
+            channel,
+            step: LATE_PAYMENT_STEP.to_string(),
+            currency,
+            planned_on: as_of,
+            policy_version: context.version.to_string(),
+            language: language_for(
+                account.contact.language.as_deref(),
+                &dunning.fallback_language,
+            ),
+            recipient,
+            invoices,
+            charges,
+            credit: Decimal::ZERO,
+            total,
+            why,
+            template: LATE_PAYMENT_STEP.to_string(),
+            law: match (contract, pack) {
+                (Some(_), _) => Some(action::AGREED_TERMS.to_string()),
+                (None, Some(p)) => Some(p.cite.clone()),
+                (None, None) => None,
+            },
+            deadline: None,
+            subject: String::new(),
+            body: String::new(),
+        });
+    }
+    actions.extend(planned);
 }
 
 /// The task of notifying the credit insurer, with its deadline. Its key names the account, the

@@ -153,6 +153,8 @@ struct InvoiceCtx {
     outstanding: String,
     discount: Option<String>,
     discount_until: Option<String>,
+    /// For an invoice paid late: the day it was paid.
+    paid: Option<String>,
     /// For an instalment: what it is, in the message's language ("Instalment 1/2 of payment
     /// plan 3 of 1 Dec 2026 (invoices F-1, F-2)"), written in place of "Invoice N of DATE".
     plan: Option<String>,
@@ -221,6 +223,7 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
                 outstanding: money(i.outstanding),
                 discount: i.discount.map(|(p, _)| format!("{} %", p.normalize())),
                 discount_until: i.discount.map(|(_, d)| date(d)),
+                paid: i.paid_on.map(date),
                 plan: i
                     .instalment
                     .as_ref()

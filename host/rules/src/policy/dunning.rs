@@ -128,7 +128,36 @@ pub struct DunningPolicy {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, BTreeMap<String, String>>")]
     pub reference_rates: BTreeMap<String, BTreeMap<chrono::NaiveDate, Decimal>>,
+    /// Interest and compensation on invoices paid late, claimed after payment.
+    #[serde(default)]
+    pub late_payment: LatePayment,
     pub steps: Vec<Step>,
+}
+
+/// `[dunning.late_payment]`: statutory interest and the fixed compensation are owed on an
+/// invoice paid late too. With `claim = true`, an invoice paid after its due date within the
+/// last `within_days` days gets one message claiming what was not charged on it yet (interest up
+/// to the day of payment, the compensation), explained like a final notice's charges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatePayment {
+    #[serde(default)]
+    pub claim: bool,
+    #[serde(default = "late_payment_window")]
+    pub within_days: u32,
+}
+
+fn late_payment_window() -> u32 {
+    60
+}
+
+impl Default for LatePayment {
+    fn default() -> Self {
+        LatePayment {
+            claim: false,
+            within_days: late_payment_window(),
+        }
+    }
 }
 
 impl Default for DunningPolicy {

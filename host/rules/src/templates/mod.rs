@@ -5,7 +5,13 @@
 /// Languages with customer templates.
 pub const LANGUAGES: &[&str] = &["en", "fr", "de", "el", "lv", "cs", "ro"];
 /// Customer message templates (every language has each).
-pub const TEMPLATE_NAMES: &[&str] = &["receipt", "pre-due", "reminder", "final-notice"];
+pub const TEMPLATE_NAMES: &[&str] = &[
+    "receipt",
+    "pre-due",
+    "reminder",
+    "final-notice",
+    "late-payment",
+];
 /// Templates of tasks and notes for the user's own people (English).
 pub const INTERNAL_NAMES: &[&str] = &[
     "call",
@@ -24,6 +30,7 @@ macro_rules! built_in {
             ($lang, "pre-due", include_str!(concat!($lang, "/pre-due.txt"))),
             ($lang, "reminder", include_str!(concat!($lang, "/reminder.txt"))),
             ($lang, "final-notice", include_str!(concat!($lang, "/final-notice.txt"))),
+            ($lang, "late-payment", include_str!(concat!($lang, "/late-payment.txt"))),
         )*]
     };
 }
