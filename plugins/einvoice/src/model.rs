@@ -136,6 +136,33 @@ pub fn per_unit(price: Option<String>, base: Option<String>) -> Option<String> {
 
 /// A CII date (`udt:DateTimeString`, format 102 `YYYYMMDD`) as ISO 8601; other formats are
 /// passed through and rejected by the host's date check with the field named.
+/// An `xs:date` as the contract wants it: `2016-04-04+01:00`, `2016-04-04-05:00` and
+/// `2016-04-04Z` are valid `xs:date`s of the day `2016-04-04` (the offset says where, not
+/// which day). Anything else is left as it is, for the host to refuse with the field named.
+pub fn xs_date(raw: &str) -> String {
+    let t = raw.trim();
+    let (day, zone) = t.split_at(t.len().min(10));
+    let is_day = day.len() == 10
+        && day.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    let zone_ok = zone.is_empty()
+        || zone == "Z"
+        || (zone.len() == 6
+            && matches!(zone.as_bytes()[0], b'+' | b'-')
+            && zone.as_bytes()[3] == b':'
+            && zone
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| matches!(i, 0 | 3) || b.is_ascii_digit()));
+    if is_day && zone_ok {
+        day.to_string()
+    } else {
+        t.to_string()
+    }
+}
+
 pub fn cii_date(raw: &str, format: Option<&str>) -> String {
     let digits = raw.trim();
     if format.is_none_or(|f| f == "102")

@@ -1,7 +1,7 @@
 //! UBL 2.1 `Invoice` and `CreditNote` (EN 16931 UBL syntax binding, Peppol BIS Billing 3,
 //! XRechnung UBL) to the contract's document and buyer.
 
-use crate::model::{EInvoice, Reader, identifiers, party_key};
+use crate::model::{EInvoice, Reader, identifiers, party_key, xs_date};
 use credence_plugin_sdk::types::{
     Address, AllowanceCharge, Contact, Customer, Document, DocumentLine, DocumentStatus,
     PaymentTerms, TaxSubtotal, Totals,
@@ -26,7 +26,9 @@ pub fn parse(root: Node<'_, '_>, r: &mut Reader) -> Option<EInvoice> {
             .as_deref()
             .is_some_and(|c| CREDIT_TYPE_CODES.contains(&c));
     let number = r.required(root, "ID", "BT-1 invoice number");
-    let issue_date = r.required(root, "IssueDate", "BT-2 issue date");
+    let issue_date = r
+        .required(root, "IssueDate", "BT-2 issue date")
+        .map(|d| xs_date(&d));
     let currency = r.required(root, "DocumentCurrencyCode", "BT-5 currency");
     // BT-27; the trading name stands in when a sender omits it (the Greek Peppol example
     // does): the seller is the user, and its name decides nothing in credit control.
@@ -100,7 +102,9 @@ pub fn parse(root: Node<'_, '_>, r: &mut Reader) -> Option<EInvoice> {
         })
         .collect();
 
-    let due_date = text(root, "DueDate").or_else(|| text(root, "PaymentMeans/PaymentDueDate"));
+    let due_date = text(root, "DueDate")
+        .or_else(|| text(root, "PaymentMeans/PaymentDueDate"))
+        .map(|d| xs_date(&d));
     let terms = text(root, "PaymentTerms/Note").map(|note| PaymentTerms {
         description: Some(note),
         net_days: None,
@@ -140,7 +144,7 @@ pub fn parse(root: Node<'_, '_>, r: &mut Reader) -> Option<EInvoice> {
     document.order_reference = text(root, "OrderReference/ID");
     document.contract_reference = text(root, "ContractDocumentReference/ID");
     document.preceding_invoice = text(root, "BillingReference/InvoiceDocumentReference/ID");
-    document.delivery_date = text(root, "Delivery/ActualDeliveryDate");
+    document.delivery_date = text(root, "Delivery/ActualDeliveryDate").map(|d| xs_date(&d));
     document.note = (!note.is_empty()).then_some(note);
     Some(EInvoice {
         credit_note,

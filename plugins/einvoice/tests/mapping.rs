@@ -50,6 +50,41 @@ fn a_ubl_invoice_maps_to_the_document_and_its_buyer() {
 }
 
 #[test]
+fn xs_dates_with_a_time_zone_offset_are_the_day_they_name() {
+    // xs:date allows an offset (hand-made: no public test document in the shared data has one).
+    for (issue, due) in [
+        ("2026-10-01+01:00", "2026-10-31-05:00"),
+        ("2026-10-01Z", "2026-10-31Z"),
+    ] {
+        let edited = UBL
+            .replace(
+                "<cbc:IssueDate>2026-10-01</cbc:IssueDate>",
+                &format!("<cbc:IssueDate>{issue}</cbc:IssueDate>"),
+            )
+            .replace(
+                "<cbc:DueDate>2026-10-31</cbc:DueDate>",
+                &format!("<cbc:DueDate>{due}</cbc:DueDate>"),
+            );
+        let e = einvoice::parse(edited.as_bytes()).expect("valid with an offset");
+        assert_eq!(
+            (
+                e.document.issue_date.as_str(),
+                e.document.due_date.as_deref()
+            ),
+            ("2026-10-01", Some("2026-10-31")),
+            "{issue} {due}"
+        );
+    }
+    // Not an xs:date: left for the host to refuse with the field named.
+    let bad = UBL.replace(
+        "<cbc:IssueDate>2026-10-01</cbc:IssueDate>",
+        "<cbc:IssueDate>2026-10-01+1</cbc:IssueDate>",
+    );
+    let e = einvoice::parse(bad.as_bytes()).expect("parsed");
+    assert_eq!(e.document.issue_date, "2026-10-01+1");
+}
+
+#[test]
 fn a_cii_type_381_is_a_credit_note_for_the_same_buyer() {
     let e = einvoice::parse(CII.as_bytes()).expect("valid fixture");
     assert!(e.credit_note);
