@@ -302,21 +302,10 @@ fn holds_and_hand_offs_go_to_a_signed_webhook_and_failures_are_retried() {
         server.url()
     ));
     // A ladder of one step: hold everything overdue.
-    let path = home.path().join("policy.toml");
-    let mut policy: toml::Table =
-        toml::from_str(&std::fs::read_to_string(&path).expect("policy")).expect("policy toml");
-    let step: toml::Table =
-        toml::from_str("code = \"hold\"\naction = \"hold\"\nafter = \"due\"\ndays = 1\n")
-            .expect("step");
-    policy
-        .get_mut("dunning")
-        .and_then(|d| d.as_table_mut())
-        .expect("dunning section")
-        .insert(
-            "steps".into(),
-            toml::Value::Array(vec![toml::Value::Table(step)]),
-        );
-    std::fs::write(&path, toml::to_string(&policy).expect("toml")).expect("policy");
+    one_step_ladder(
+        &home,
+        "code = \"hold\"\naction = \"hold\"\nafter = \"due\"\ndays = 1\n",
+    );
 
     // The first retry waits a second of real time.
     home.set_delivery("retry_after_s", "1");
@@ -595,21 +584,10 @@ fn a_ledger_carrying_a_customers_vat_number_does_not_take_over_its_reminders_or_
 fn a_delivered_hold_holds_the_credit_state_until_a_person_releases_it() {
     let home = shop(&repo("plugins/csv/sample"));
     // A ladder of one step: hold everything overdue (a task, no webhook).
-    let path = home.path().join("policy.toml");
-    let mut policy: toml::Table =
-        toml::from_str(&std::fs::read_to_string(&path).expect("policy")).expect("policy toml");
-    let step: toml::Table =
-        toml::from_str("code = \"hold\"\naction = \"hold\"\nafter = \"due\"\ndays = 1\n")
-            .expect("step");
-    policy
-        .get_mut("dunning")
-        .and_then(|d| d.as_table_mut())
-        .expect("dunning section")
-        .insert(
-            "steps".into(),
-            toml::Value::Array(vec![toml::Value::Table(step)]),
-        );
-    std::fs::write(&path, toml::to_string(&policy).expect("toml")).expect("policy");
+    one_step_ladder(
+        &home,
+        "code = \"hold\"\naction = \"hold\"\nafter = \"due\"\ndays = 1\n",
+    );
     assert!(ok(&home, &["hold", "list"]).contains("No customer is on a credit hold"));
 
     ok(&home, &["dunning", "--deliver"]);
@@ -683,15 +661,12 @@ fn a_delivered_hold_holds_the_credit_state_until_a_person_releases_it() {
     );
 }
 
-/// A ladder of one step: a final notice with interest and compensation the day after the due date.
-fn final_notice_only(home: &TestHome) {
+/// Replace the home policy's ladder with one step (TOML of a `[[dunning.steps]]` entry).
+fn one_step_ladder(home: &TestHome, step: &str) {
     let path = home.path().join("policy.toml");
     let mut policy: toml::Table =
         toml::from_str(&std::fs::read_to_string(&path).expect("policy")).expect("policy toml");
-    let step: toml::Table = toml::from_str(
-        "code = \"final-notice\"\naction = \"email\"\nafter = \"due\"\ndays = 1\ncharge = [\"interest\", \"compensation\"]\n",
-    )
-    .expect("step");
+    let step: toml::Table = toml::from_str(step).expect("step");
     policy
         .get_mut("dunning")
         .and_then(|d| d.as_table_mut())
@@ -701,6 +676,14 @@ fn final_notice_only(home: &TestHome) {
             toml::Value::Array(vec![toml::Value::Table(step)]),
         );
     std::fs::write(&path, toml::to_string(&policy).expect("toml")).expect("policy");
+}
+
+/// A ladder of one step: a final notice with interest and compensation the day after the due date.
+fn final_notice_only(home: &TestHome) {
+    one_step_ladder(
+        home,
+        "code = \"final-notice\"\naction = \"email\"\nafter = \"due\"\ndays = 1\ncharge = [\"interest\", \"compensation\"]\n",
+    );
 }
 
 #[test]

@@ -760,15 +760,9 @@ fn build(
         }
     };
     let key = action::key(&account.id, &step.code, kind, currency, &invoices);
-    let law = if charges.is_empty() {
-        None
-    } else {
-        match (contract, pack) {
-            (Some(_), _) => Some(action::AGREED_TERMS.to_string()),
-            (None, Some(p)) => Some(p.cite.clone()),
-            (None, None) => None,
-        }
-    };
+    let law = (!charges.is_empty())
+        .then(|| cited(contract, pack))
+        .flatten();
     Some(Action {
         key,
         account: account.id.clone(),
@@ -799,6 +793,15 @@ fn build(
         subject: String::new(),
         body: String::new(),
     })
+}
+
+/// What charges rest on, as messages cite it: the terms agreed with the customer, else the pack.
+fn cited(contract: Option<&Contract>, pack: Option<&'static law::Pack>) -> Option<String> {
+    match (contract, pack) {
+        (Some(_), _) => Some(action::AGREED_TERMS.to_string()),
+        (None, Some(p)) => Some(p.cite.clone()),
+        (None, None) => None,
+    }
 }
 
 /// The statutory pack of an account: its country's when the policy says so, else the default.
@@ -956,15 +959,9 @@ fn claim(
     }
     let total = invoices.iter().map(|i| i.outstanding).sum::<Decimal>()
         + charges.iter().map(|c| c.amount).sum::<Decimal>();
-    let law = if charges.is_empty() {
-        None
-    } else {
-        match (contract, pack) {
-            (Some(_), _) => Some(action::AGREED_TERMS.to_string()),
-            (None, Some(p)) => Some(p.cite.clone()),
-            (None, None) => None,
-        }
-    };
+    let law = (!charges.is_empty())
+        .then(|| cited(contract, pack))
+        .flatten();
     Action {
         key: action::key(
             &account.id,
@@ -1158,11 +1155,7 @@ fn late_payments(context: &Context<'_>, actions: &mut Vec<Action>, waiting: &mut
             total,
             why,
             template: LATE_PAYMENT_STEP.to_string(),
-            law: match (contract, pack) {
-                (Some(_), _) => Some(action::AGREED_TERMS.to_string()),
-                (None, Some(p)) => Some(p.cite.clone()),
-                (None, None) => None,
-            },
+            law: cited(contract, pack),
             deadline: None,
             subject: String::new(),
             body: String::new(),

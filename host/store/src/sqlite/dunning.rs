@@ -81,18 +81,27 @@ pub fn record_hold_release(db: &Connection, release: &HoldRelease) -> Result<i64
 
 pub fn hold_releases(db: &Connection) -> Result<Vec<HoldRelease>, StoreError> {
     const CONTEXT: &str = "reading hold releases";
-    let mut stmt = db
-        .prepare_cached("SELECT id, body FROM hold_releases ORDER BY id")
-        .map_err(query(CONTEXT))?;
+    numbered_bodies(
+        db,
+        "SELECT id, body FROM hold_releases ORDER BY id",
+        CONTEXT,
+    )?
+    .into_iter()
+    .map(|(id, body)| hold_release(CONTEXT, id, &body))
+    .collect()
+}
+
+/// The (number, JSON body) rows of a table of arrangements, oldest first.
+fn numbered_bodies(
+    db: &Connection,
+    sql: &str,
+    context: &'static str,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut stmt = db.prepare_cached(sql).map_err(query(context))?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .map_err(query(CONTEXT))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, body) = row.map_err(query(CONTEXT))?;
-        out.push(hold_release(CONTEXT, id, &body)?);
-    }
-    Ok(out)
+        .map_err(query(context))?;
+    rows.map(|row| row.map_err(query(context))).collect()
 }
 
 pub fn record_payment_plan(db: &Connection, plan: &PaymentPlan) -> Result<i64, StoreError> {
@@ -108,15 +117,12 @@ pub fn record_payment_plan(db: &Connection, plan: &PaymentPlan) -> Result<i64, S
 
 pub fn payment_plans(db: &Connection) -> Result<Vec<PaymentPlan>, StoreError> {
     const CONTEXT: &str = "reading payment plans";
-    let mut stmt = db
-        .prepare_cached("SELECT id, body FROM payment_plans ORDER BY id")
-        .map_err(query(CONTEXT))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .map_err(query(CONTEXT))?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, body) = row.map_err(query(CONTEXT))?;
+    for (id, body) in numbered_bodies(
+        db,
+        "SELECT id, body FROM payment_plans ORDER BY id",
+        CONTEXT,
+    )? {
         let mut p: PaymentPlan =
             serde_json::from_str(&body).map_err(|e| bad(CONTEXT, format!("plan {id}: {e}")))?;
         p.id = id;
