@@ -185,6 +185,8 @@ struct Ctx<'a> {
     /// Why the action, one sentence each (tasks for people show them).
     why: &'a [String],
     deadline: Option<String>,
+    /// Some items are payment-plan instalments: headings speak of amounts, not invoices.
+    instalments: bool,
 }
 
 fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a str) -> Ctx<'a> {
@@ -280,6 +282,7 @@ fn context<'a>(action: &'a Action, language: &str, sender: &'a Sender, law: &'a 
         overdue: action.invoices.iter().any(|i| i.days_overdue > 0),
         why: &action.why,
         deadline: action.deadline.map(date),
+        instalments: action.invoices.iter().any(|i| i.instalment.is_some()),
     }
 }
 
