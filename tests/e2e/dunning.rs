@@ -724,41 +724,23 @@ fn interest_waits_for_a_missing_reference_rate_until_law_update_fetches_it() {
         url("uk-bank-rate", "/boe"),
         url("cz-cnb-repo", "/cnb"),
     );
-    let dry = ok(
-        &home,
-        &[
-            "law",
-            "update",
-            "ecb-mro",
-            "uk-bank-rate",
-            "cz-cnb-repo",
-            "--url",
-            &ecb,
-            "--url",
-            &boe,
-            "--url",
-            &cnb,
-            "--dry-run",
-        ],
-    );
+    let update: Vec<&str> = vec![
+        "law",
+        "update",
+        "ecb-mro",
+        "uk-bank-rate",
+        "cz-cnb-repo",
+        "--url",
+        &ecb,
+        "--url",
+        &boe,
+        "--url",
+        &cnb,
+    ];
+    let dry = ok(&home, &[update.as_slice(), &["--dry-run"]].concat());
     assert!(dry.contains("Dry run: nothing written."), "{dry}");
     assert!(!home.path().join("law-rates.toml").exists());
-    let out = ok(
-        &home,
-        &[
-            "law",
-            "update",
-            "ecb-mro",
-            "uk-bank-rate",
-            "cz-cnb-repo",
-            "--url",
-            &ecb,
-            "--url",
-            &boe,
-            "--url",
-            &cnb,
-        ],
-    );
+    let out = ok(&home, &update);
     let squeezed = out.split_whitespace().collect::<Vec<_>>().join(" ");
     for expected in [
         "ecb-mro 2026-07-01 (missing) 1.90 %",

@@ -137,6 +137,9 @@ pub struct Discrepancy {
 pub struct PromiseFact {
     pub account: u32,
     pub promise: Promise,
+    /// The invoices it names, as indexes into `Book::invoices` (resolved once when the book
+    /// is read; a key the book does not hold is left out).
+    pub invoices: Vec<u32>,
 }
 
 /// Everything an evaluation reads, grouped per account by index.
@@ -269,12 +272,10 @@ impl Book {
         let promise = &p.promise;
         if !promise.invoices.is_empty() {
             // What was allocated to the invoices it names, in the window.
-            return self
+            return p
                 .invoices
                 .iter()
-                .filter(|i| {
-                    i.account == p.account && promise.invoices.iter().any(|k| k == self.key(i))
-                })
+                .filter_map(|i| self.invoices.get(*i as usize))
                 .flat_map(|i| self.allocations(i))
                 .filter(|(day, _)| *day >= promise.recorded_on && *day <= until)
                 .map(|(_, amount)| *amount)
@@ -624,13 +625,42 @@ pub fn read<S: BookSource + ?Sized>(
     let members = book.members();
     let mut promises = Vec::new();
     let mut unmatched = Vec::new();
-    for p in store.promises()? {
-        if p.recorded_on > as_of {
-            continue;
+    let recorded: Vec<Promise> = store
+        .promises()?
+        .into_iter()
+        .filter(|p| p.recorded_on <= as_of)
+        .collect();
+    // The invoices promises name, found in one pass over the book.
+    let named: HashMap<&str, u32> = {
+        let wanted: std::collections::HashSet<&str> = recorded
+            .iter()
+            .flat_map(|p| p.invoices.iter().map(String::as_str))
+            .collect();
+        if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            book.invoices
+                .iter()
+                .enumerate()
+                .map(|(i, inv)| (book.key(inv), i as u32))
+                .filter(|(k, _)| wanted.contains(k))
+                .collect()
         }
+    };
+    for p in recorded {
         match members.get(p.customer.as_str()) {
             Some(&account) => promises.push(PromiseFact {
                 account,
+                invoices: p
+                    .invoices
+                    .iter()
+                    .filter_map(|k| named.get(k.as_str()).copied())
+                    .filter(|i| {
+                        book.invoices
+                            .get(*i as usize)
+                            .is_some_and(|inv| inv.account == account)
+                    })
+                    .collect(),
                 promise: p,
             }),
             None => unmatched.push(p),

@@ -611,15 +611,16 @@ pub fn evaluate(book: &Book, policy: &Policy, as_of: NaiveDate) -> Evaluation {
         if days(promise.promised_for, as_of) <= window {
             broken[p.account as usize] += 1;
         }
-        let still_open = book.invoices.iter().any(|i| {
-            i.account == p.account
-                && i.is_open()
-                && if promise.invoices.is_empty() {
-                    i.issue <= promise.promised_for
-                } else {
-                    promise.invoices.iter().any(|k| k == book.key(i))
-                }
-        });
+        let still_open = if promise.invoices.is_empty() {
+            book.invoices
+                .iter()
+                .any(|i| i.account == p.account && i.is_open() && i.issue <= promise.promised_for)
+        } else {
+            p.invoices
+                .iter()
+                .filter_map(|i| book.invoices.get(*i as usize))
+                .any(|i| i.is_open())
+        };
         if still_open {
             unsettled[p.account as usize] = Some(format!(
                 "promised {} by {} ({} paid by then) and invoices from before are still unpaid",

@@ -68,11 +68,33 @@ struct Item<'a> {
     instalment: Option<&'a InstalmentOf>,
 }
 
+impl<'a> Item<'a> {
+    /// An invoice of the book as the ladder sees it.
+    fn of(book: &'a Book, i: &crate::credit::facts::InvoiceFact) -> Item<'a> {
+        Item {
+            key: book.key(i),
+            number: book.number(i),
+            account: i.account,
+            currency: i.currency,
+            issue: i.issue,
+            due: i.due,
+            payable: i.payable,
+            outstanding: i.outstanding,
+            allocations: book.allocations(i),
+            instalment: None,
+        }
+    }
+}
+
 /// An item due for a step today.
 struct Candidate<'a> {
     item: Item<'a>,
     step: usize,
     why: Why<'a>,
+    /// What its step charges, and why a charge could not be made (filled once, before the
+    /// group is built).
+    charges: Vec<ChargeLine>,
+    notes: Vec<String>,
 }
 
 /// Why an item is due for its step; written out only for the actions that go out.
@@ -370,18 +392,7 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
                         .iter()
                         .any(|(a, c, on)| *a == i.account && *c == i.currency && i.issue <= *on)
         })
-        .map(|i| Item {
-            key: book.key(i),
-            number: book.number(i),
-            account: i.account,
-            currency: i.currency,
-            issue: i.issue,
-            due: i.due,
-            payable: i.payable,
-            outstanding: i.outstanding,
-            allocations: book.allocations(i),
-            instalment: None,
-        })
+        .map(|i| Item::of(book, i))
         .chain(plans.instalments.iter().map(|i| Item {
             key: &i.key,
             number: &i.number,
@@ -503,13 +514,21 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
                     item,
                     step: s,
                     why: Why::Escalated(why),
+                    charges: Vec::new(),
+                    notes: Vec::new(),
                 });
             } else if trigger <= as_of {
                 let why = match (step.after, level) {
                     (Anchor::LastReminder, Some(l)) => Why::AfterLast(l),
                     _ => Why::Due,
                 };
-                candidates.push(Candidate { item, step: s, why });
+                candidates.push(Candidate {
+                    item,
+                    step: s,
+                    why,
+                    charges: Vec::new(),
+                    notes: Vec::new(),
+                });
             }
             break;
         }
@@ -584,21 +603,25 @@ pub fn plan(inputs: &Inputs<'_>, policy: &Policy, as_of: NaiveDate) -> Plan {
         let account = &book.accounts[account_index as usize];
         // An invoice whose step charges interest for days the rate table does not cover waits
         // (nothing is charged on a guessed rate).
+        let terms = (
+            contract(&dunning.contracts, account),
+            pack_of(account, dunning),
+        );
         let mut ready = Vec::with_capacity(list.len());
-        for c in list {
-            let terms = (
-                contract(&dunning.contracts, account),
-                pack_of(account, dunning),
-            );
-            let mut ignored = Vec::new();
+        for mut c in list {
             let step = &dunning.steps[c.step];
-            match charge_lines(&context, &c.item, &step.charge, terms, as_of, &mut ignored).1 {
+            let (charges, missing) =
+                charge_lines(&context, &c.item, &step.charge, terms, as_of, &mut c.notes);
+            match missing {
                 Some(missing) => wait(
                     &mut waiting,
                     &c.item,
                     format!("the {} step waits: {missing}", step.code),
                 ),
-                None => ready.push(c),
+                None => {
+                    c.charges = charges;
+                    ready.push(c);
+                }
             }
         }
         let list = ready;
@@ -712,17 +735,8 @@ fn build(
             paid_on: None,
             instalment: item.instalment.cloned(),
         });
-        charges.extend(
-            charge_lines(
-                context,
-                item,
-                &own.charge,
-                (contract, pack),
-                as_of,
-                &mut why,
-            )
-            .0,
-        );
+        charges.extend(c.charges.iter().cloned());
+        why.extend(c.notes.iter().cloned());
     }
     let credit: Decimal = if matches!(kind, ActionKind::Email | ActionKind::Letter) {
         list.first()
@@ -1018,18 +1032,8 @@ fn late_payments(context: &Context<'_>, actions: &mut Vec<Action>, waiting: &mut
         if paid <= inv.due || days(paid, as_of) > window || paid > as_of {
             continue;
         }
-        let item = Item {
-            key: book.key(inv),
-            number: book.number(inv),
-            account: inv.account,
-            currency: inv.currency,
-            issue: inv.issue,
-            due: inv.due,
-            payable: inv.payable,
-            outstanding: Decimal::ZERO,
-            allocations: book.allocations(inv),
-            instalment: None,
-        };
+        // Paid: nothing is outstanding (`paid_on` is set only then).
+        let item = Item::of(book, inv);
         if history.in_flight.contains(item.key) {
             continue;
         }

@@ -11,3 +11,5 @@ ALTER TABLE document_facts ADD COLUMN stated INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE document_facts ADD COLUMN preceding TEXT;
 -- The invoices a promise to pay names (a JSON array of keys; empty: all of its currency).
 ALTER TABLE promises ADD COLUMN invoices TEXT NOT NULL DEFAULT '[]';
+-- Delivered actions of one kind (the holds an evaluation reads, one-off tasks) without a scan.
+CREATE INDEX outbox_kind_status ON outbox (kind, status);
